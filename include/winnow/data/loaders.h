@@ -1,0 +1,55 @@
+#pragma once
+// Loaders for the formats users bring. Each returns a validated Dataset with float32 inputs
+// and int64 labels, and throws winnow::Error naming the file, the position (byte offset,
+// line, record) and what was expected when the file is malformed: wrong magic, truncated
+// data, counts that disagree, labels out of range, NaN/Inf features, ragged CSV rows.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "winnow/data/dataset.h"
+
+namespace winnow {
+
+// IDX files (MNIST, Fashion-MNIST), gzip-compressed (.gz, detected by magic) or raw.
+// Images are scaled to [0, 1] and shaped [N, 1, H, W]; labels are int64 [N].
+Dataset load_idx(const std::string& images_path, const std::string& labels_path,
+                 int64_t num_classes = 10);
+
+// CIFAR binary batches. CIFAR-10: records of <1 label byte><3072 pixel bytes>; CIFAR-100:
+// <coarse byte><fine byte><3072 bytes>, `cifar100_fine` picks the fine labels. Inputs are
+// scaled to [0, 1], shaped [N, 3, 32, 32]. Several files are concatenated in order.
+Dataset load_cifar_binary(const std::vector<std::string>& paths, bool cifar100 = false,
+                          bool cifar100_fine = true);
+
+struct CsvOptions {
+  char delimiter = ',';
+  // "auto": a first row with any non-numeric field is a header.
+  std::string header = "auto";     // "auto", "yes", "no"
+  // Label column: a header name, or a 0-based index given as a number in text ("-1": last).
+  std::string label_column = "-1";
+  int64_t num_classes = 0;         // 0: max label + 1
+};
+// CSV: numeric feature columns plus an integer label column. Inputs are [N, D].
+Dataset load_csv(const std::string& path, const CsvOptions& options = {});
+
+// NPY features (float32/float64/uint8/int, C order, 2-D or more: first axis is the sample)
+// plus labels from a second file: a .npy of integers, or a text file with one integer per line.
+Dataset load_npy(const std::string& features_path, const std::string& labels_path,
+                 int64_t num_classes = 0);
+
+// Replaces data.labels by labels read from `path` (one integer per line, or a .npy), keeping
+// the previous labels as data.true_labels when `keep_as_truth` is set: how a user brings
+// their own noisy labels for a data set whose clean labels are known.
+void load_label_override(Dataset& data, const std::string& path, bool keep_as_truth);
+
+// Train and test splits of a named data set: "fashion-mnist" and "mnist" (IDX in `root`,
+// default /usr/share/datasets/<name>), "cifar10" and "cifar100" (binary batches in `root`).
+struct NamedData {
+  Dataset train;
+  Dataset test;
+};
+NamedData load_named(const std::string& name, const std::string& root = "");
+std::vector<std::string> named_datasets();
+
+}  // namespace winnow

@@ -1,0 +1,250 @@
+#include "winnow/core/config.h"
+
+#include <sstream>
+
+#include "winnow/core/error.h"
+
+namespace winnow {
+namespace {
+
+std::vector<std::string> split_key(const std::string& key) {
+  std::vector<std::string> parts;
+  std::stringstream stream(key);
+  std::string part;
+  while (std::getline(stream, part, '.')) parts.push_back(part);
+  if (parts.empty() || key.front() == '.' || key.back() == '.') {
+    fail("config key '{}' is malformed: expected section.key", key);
+  }
+  return parts;
+}
+
+// Inserts `value` at a dotted path, creating tables on the way.
+template <typename V>
+void insert_path(toml::table& table, const std::string& key, V&& value) {
+  auto parts = split_key(key);
+  toml::table* current = &table;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    auto* node = current->get(parts[i]);
+    if (!node) {
+      current->insert(parts[i], toml::table{});
+      node = current->get(parts[i]);
+    }
+    if (!node->is_table()) fail("config key '{}': '{}' is a value, not a section", key, parts[i]);
+    current = node->as_table();
+  }
+  current->insert_or_assign(parts.back(), std::forward<V>(value));
+}
+
+std::string describe_node(const toml::node& node) {
+  std::ostringstream out;
+  node.visit([&](auto&& v) { out << v; });
+  return out.str();
+}
+
+template <typename T>
+const char* type_name();
+template <> const char* type_name<bool>() { return "a boolean (true/false)"; }
+template <> const char* type_name<int64_t>() { return "an integer"; }
+template <> const char* type_name<double>() { return "a number"; }
+template <> const char* type_name<std::string>() { return "a string"; }
+
+template <typename T>
+std::optional<T> convert_scalar(const toml::node& node) {
+  if constexpr (std::is_same_v<T, double>) {
+    if (auto v = node.value_exact<double>()) return *v;
+    if (auto v = node.value_exact<int64_t>()) return static_cast<double>(*v);
+    return std::nullopt;
+  } else {
+    if (auto v = node.value_exact<T>()) return *v;
+    return std::nullopt;
+  }
+}
+
+template <typename T>
+T convert(const toml::node& node, const std::string& key, const std::string& source) {
+  if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<double>> ||
+                std::is_same_v<T, std::vector<std::string>>) {
+    using E = typename T::value_type;
+    const auto* array = node.as_array();
+    if (!array) {
+      fail("{}: {} = {}: expected an array of {}", source, key, describe_node(node),
+           type_name<E>());
+    }
+    T out;
+    for (const auto& element : *array) {
+      auto v = convert_scalar<E>(element);
+      if (!v) {
+        fail("{}: {} = {}: every element must be {}", source, key, describe_node(node),
+             type_name<E>());
+      }
+      out.push_back(*v);
+    }
+    return out;
+  } else {
+    auto v = convert_scalar<T>(node);
+    if (!v) fail("{}: {} = {}: expected {}", source, key, describe_node(node), type_name<T>());
+    return *v;
+  }
+}
+
+template <typename T>
+auto to_toml(const T& value) {
+  if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<double>> ||
+                std::is_same_v<T, std::vector<std::string>>) {
+    toml::array array;
+    for (const auto& v : value) array.push_back(v);
+    return array;
+  } else {
+    return value;
+  }
+}
+
+}  // namespace
+
+Config Config::from_file(const std::string& path) {
+  Config config;
+  try {
+    config.table_ = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    fail("{}:{}:{}: {}", path, where.line, where.column, e.description());
+  }
+  config.source_ = path;
+  return config;
+}
+
+Config Config::from_string(const std::string& text, const std::string& source) {
+  Config config;
+  try {
+    config.table_ = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    fail("{}:{}:{}: {}", source, where.line, where.column, e.description());
+  }
+  config.source_ = source;
+  return config;
+}
+
+void Config::set_override(const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    fail("--set '{}': expected section.key=value", assignment);
+  }
+  std::string key = assignment.substr(0, eq);
+  std::string value = assignment.substr(eq + 1);
+  while (!key.empty() && key.back() == ' ') key.pop_back();
+  while (!value.empty() && value.front() == ' ') value.erase(value.begin());
+  if (split_key(key).size() < 2) fail("--set '{}': expected section.key=value", assignment);
+  toml::table parsed;
+  bool is_toml = true;
+  try {
+    parsed = toml::parse("v = " + value);
+  } catch (const toml::parse_error&) {
+    is_toml = false;
+  }
+  if (is_toml) {
+    insert_path(table_, key, *parsed.get("v"));
+  } else {
+    insert_path(table_, key, value);
+  }
+}
+
+template <typename T>
+void Config::set(const std::string& key, const T& value) {
+  insert_path(table_, key, to_toml(value));
+}
+
+bool Config::has(const std::string& key) const { return find(key) != nullptr; }
+
+const toml::node* Config::find(const std::string& key) const {
+  return table_.at_path(key).node();
+}
+
+void Config::mark(const std::string& key) {
+  auto parts = split_key(key);
+  std::string prefix;
+  for (const auto& part : parts) {
+    prefix = prefix.empty() ? part : prefix + "." + part;
+    known_.insert(prefix);
+  }
+}
+
+template <typename T>
+void Config::record(const std::string& key, const T& value) {
+  mark(key);
+  insert_path(resolved_, key, to_toml(value));
+}
+
+template <typename T>
+T Config::get(const std::string& key, const T& default_value) {
+  const toml::node* node = find(key);
+  T value = node ? convert<T>(*node, key, source_) : default_value;
+  record(key, value);
+  return value;
+}
+
+template <typename T>
+std::optional<T> Config::get_optional(const std::string& key) {
+  mark(key);
+  const toml::node* node = find(key);
+  if (!node) return std::nullopt;
+  T value = convert<T>(*node, key, source_);
+  record(key, value);
+  return value;
+}
+
+std::string Config::get_choice(const std::string& key, const std::string& default_value,
+                               const std::vector<std::string>& allowed) {
+  std::string value = get<std::string>(key, default_value);
+  for (const auto& a : allowed) {
+    if (a == value) return value;
+  }
+  fail("{}: {} = \"{}\" is not allowed (allowed: {})", source_, key, value,
+       fmt::join(allowed, ", "));
+}
+
+void Config::check_unknown() const {
+  std::function<void(const toml::table&, const std::string&)> walk =
+      [&](const toml::table& table, const std::string& prefix) {
+        for (const auto& [k, node] : table) {
+          std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+          if (!known_.count(key)) {
+            std::vector<std::string> siblings;
+            for (const auto& known : known_) {
+              auto dot = known.rfind('.');
+              std::string parent = dot == std::string::npos ? "" : known.substr(0, dot);
+              if (parent == prefix) siblings.push_back(dot == std::string::npos ? known : known.substr(dot + 1));
+            }
+            if (prefix.empty()) {
+              fail("{}: unknown config section [{}] (known sections: {})", source_, key,
+                   fmt::join(siblings, ", "));
+            }
+            fail("{}: unknown config key '{}' (known keys in [{}] for this run: {})", source_, key,
+                 prefix, fmt::join(siblings, ", "));
+          }
+          if (const auto* sub = node.as_table()) walk(*sub, key);
+        }
+      };
+  walk(table_, "");
+}
+
+std::string Config::resolved_toml() const {
+  std::ostringstream out;
+  out << toml::toml_formatter{resolved_};
+  return out.str();
+}
+
+#define WINNOW_CONFIG_INSTANTIATE(T)                                          \
+  template T Config::get<T>(const std::string&, const T&);                    \
+  template std::optional<T> Config::get_optional<T>(const std::string&);      \
+  template void Config::set<T>(const std::string&, const T&);
+WINNOW_CONFIG_INSTANTIATE(bool)
+WINNOW_CONFIG_INSTANTIATE(int64_t)
+WINNOW_CONFIG_INSTANTIATE(double)
+WINNOW_CONFIG_INSTANTIATE(std::string)
+WINNOW_CONFIG_INSTANTIATE(std::vector<int64_t>)
+WINNOW_CONFIG_INSTANTIATE(std::vector<double>)
+WINNOW_CONFIG_INSTANTIATE(std::vector<std::string>)
+#undef WINNOW_CONFIG_INSTANTIATE
+
+}  // namespace winnow
