@@ -1,1 +1,221 @@
-int main() { return 0; }
+// The winnow command-line tool: parses, builds a Config, calls the library. Every
+// winnow::Error becomes one clear line on stderr and exit status 1.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "winnow/core/error.h"
+#include "winnow/engine/data_setup.h"
+#include "winnow/engine/run_setup.h"
+#include "winnow/engine/trainer.h"
+#include "winnow/losses/loss.h"
+#include "winnow/methods/method.h"
+#include "winnow/models/network.h"
+#include "winnow/noise/noise.h"
+#include "winnow/optim/optimizer.h"
+#include "winnow/report/files.h"
+
+namespace fs = std::filesystem;
+using namespace winnow;
+
+namespace {
+
+std::string join_command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    if (i) out += ' ';
+    std::string arg = argv[i];
+    out += arg.find(' ') == std::string::npos ? arg : "'" + arg + "'";
+  }
+  return out;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  Config config = path.empty() ? Config() : Config::from_file(path);
+  for (const auto& assignment : overrides) config.set_override(assignment);
+  return config;
+}
+
+template <typename RegistryType>
+void print_registry(const std::string& title) {
+  fmt::print("{}:\n", title);
+  for (const auto& [name, entry] : RegistryType::instance().entries()) {
+    fmt::print("  {:<18} {}\n", name, entry.description);
+  }
+}
+
+std::string defaults_footer() {
+  try {
+    Config config;
+    return "\nConfiguration keys and their defaults (TOML; override any with --set section.key=value;\n"
+           "each loss, model, method and noise type adds its own keys, see `winnow list`):\n\n" +
+           resolve_without_data(config);
+  } catch (const std::exception& e) {
+    return std::string("\n(defaults unavailable: ") + e.what() + ")\n";
+  }
+}
+
+int cmd_train(const std::string& config_path, const std::vector<std::string>& overrides,
+              const std::string& out, const std::string& resume, bool quiet, bool print_config,
+              const std::string& command_line) {
+  RunOptions options;
+  options.command_line = command_line;
+  options.progress = !quiet;
+  Config config;
+  if (!resume.empty()) {
+    require(config_path.empty(), "--resume {} takes the run's own config.toml; drop --config", resume);
+    require(out.empty() || out == resume, "--resume {} continues in that folder; drop --out", resume);
+    const std::string path = (fs::path(resume) / "config.toml").string();
+    require(fs::exists(path), "--resume {}: not a run folder (no config.toml)", resume);
+    config = load_config(path, overrides);
+    options.out_dir = resume;
+    options.resume = true;
+  } else {
+    config = load_config(config_path, overrides);
+    options.out_dir = out;
+  }
+  if (print_config) {
+    auto run = build_run(config);
+    fmt::print("{}", config.resolved_toml());
+    return 0;
+  }
+  RunResult result = run_training(config, options);
+  if (!quiet && !result.summary.is_null()) {
+    const auto& s = result.summary;
+    auto show = [](const nlohmann::json& v) { return v.is_null() ? std::string("n/a") : fmt::format("{:.2f}%", v.get<double>()); };
+    fmt::print("final test accuracy {}  (best {}, at best val {}, mean of last 10 {})\n",
+               show(s["final_test_accuracy"]), show(s["best_test_accuracy"]),
+               show(s["test_accuracy_at_best_val"]), show(s["mean_last10_test_accuracy"]));
+    if (s.contains("detection")) {
+      const auto& d = s["detection"];
+      fmt::print("label-noise detection: precision {:.3f} recall {:.3f} F1 {:.3f} AUROC {:.3f}\n",
+                 d["precision"].is_null() ? 0.0 : d["precision"].get<double>(),
+                 d["recall"].is_null() ? 0.0 : d["recall"].get<double>(),
+                 d["f1"].is_null() ? 0.0 : d["f1"].get<double>(),
+                 d["auroc"].is_null() ? 0.0 : d["auroc"].get<double>());
+    }
+    fmt::print("outputs: {}/ (summary.json, metrics.jsonl, samples.csv, config.toml, checkpoint/)\n",
+               result.out_dir);
+  }
+  return 0;
+}
+
+int cmd_noise(const std::string& config_path, const std::vector<std::string>& overrides,
+              const std::string& out) {
+  Config config = load_config(config_path, overrides);
+  const uint64_t seed = static_cast<uint64_t>(config.get<int64_t>("train.seed", 1));
+  DataOptions data_options = DataOptions::from_config(config);
+  NoiseSetup noise = NoiseSetup::from_config(config, seed);
+  config.check_unknown();
+  require(noise.model != nullptr, "winnow noise needs noise.type (see `winnow list`)");
+  LoadedData data = load_data(data_options);
+  NoiseResult result = noise.model->apply(data.train, noise.seed);
+
+  fs::create_directories(out);
+  fmt::memory_buffer labels;
+  fmt::format_to(std::back_inserter(labels), "index,true_label,noisy_label,flipped\n");
+  auto true_labels = data.train.labels.contiguous();
+  auto noisy = result.noisy_labels.contiguous();
+  for (int64_t i = 0; i < noisy.numel(); ++i) {
+    const int64_t t = true_labels.data_ptr<int64_t>()[i];
+    const int64_t n = noisy.data_ptr<int64_t>()[i];
+    fmt::format_to(std::back_inserter(labels), "{},{},{},{}\n", i, t, n, int(t != n));
+  }
+  atomic_write_text((fs::path(out) / "noisy_labels.csv").string(), fmt::to_string(labels));
+  fmt::memory_buffer matrix;
+  auto transition = result.transition.to(torch::kFloat64).contiguous();
+  for (int64_t i = 0; i < transition.size(0); ++i) {
+    for (int64_t j = 0; j < transition.size(1); ++j) {
+      fmt::format_to(std::back_inserter(matrix), "{}{:.6f}", j ? "," : "", transition[i][j].item<double>());
+    }
+    fmt::format_to(std::back_inserter(matrix), "\n");
+  }
+  atomic_write_text((fs::path(out) / "transition.csv").string(), fmt::to_string(matrix));
+  nlohmann::ordered_json record;
+  record["noise"] = noise.model->describe();
+  record["seed"] = noise.seed;
+  record["samples"] = noisy.numel();
+  record["flipped"] = result.flip_mask.sum().item<int64_t>();
+  record["actual_rate"] = result.actual_rate;
+  atomic_write_json((fs::path(out) / "noise.json").string(), record);
+  atomic_write_text((fs::path(out) / "config.toml").string(), config.resolved_toml());
+  fmt::print("{}: {} of {} labels flipped ({:.2f}%); wrote {}/noisy_labels.csv, transition.csv, noise.json\n",
+             noise.model->describe(), record["flipped"].get<int64_t>(), noisy.numel(),
+             100 * result.actual_rate, out);
+  return 0;
+}
+
+void cmd_list() {
+  print_registry<MethodRegistry>("methods ([method] name)");
+  print_registry<LossRegistry>("losses ([loss] name)");
+  print_registry<ModelRegistry>("models ([model] name)");
+  print_registry<OptimizerRegistry>("optimizers ([optim] name)");
+  print_registry<NoiseRegistry>("noise types ([noise] type)");
+  fmt::print("data sets ([data] name):\n");
+  for (const auto& name : named_datasets()) fmt::print("  {}\n", name);
+  fmt::print("  {:<18} your own files: data.format = idx | cifar | csv | npy, data.train, ...\n", "custom");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"winnow: train neural networks on data with wrong labels, and find the wrong labels"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("winnow ") + WINNOW_VERSION);
+
+  std::string config_path, out, resume, run_dir;
+  std::vector<std::string> overrides;
+  bool quiet = false, print_config = false;
+
+  auto* train = app.add_subcommand("train", "train a model as the configuration says");
+  train->add_option("--config", config_path, "TOML configuration file (default: every key at its default)")
+      ->check(CLI::ExistingFile);
+  train->add_option("--set", overrides, "override one key: section.key=value (repeatable)");
+  train->add_option("--out", out, "run folder (default: runs/<time>-<method>)");
+  train->add_option("--resume", resume, "continue the killed or finished run in this folder")
+      ->check(CLI::ExistingDirectory);
+  train->add_flag("--quiet", quiet, "print nothing but errors");
+  train->add_flag("--print-config", print_config, "print the fully resolved configuration and exit");
+  train->footer([] { return defaults_footer(); });
+
+  auto* evaluate = app.add_subcommand("evaluate", "evaluate a run folder's last checkpoint (prints JSON)");
+  evaluate->add_option("--run", run_dir, "run folder")->required()->check(CLI::ExistingDirectory);
+
+  auto* noise = app.add_subcommand("noise", "simulate label noise and write the labels, mask and matrix");
+  noise->add_option("--config", config_path, "TOML configuration file ([data] and [noise])")
+      ->check(CLI::ExistingFile);
+  noise->add_option("--set", overrides, "override one key: section.key=value (repeatable)");
+  noise->add_option("--out", out, "output folder")->required();
+
+  app.add_subcommand("list", "list methods, losses, models, optimizers, noise types and data sets");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (train->parsed()) {
+      return cmd_train(config_path, overrides, out, resume, quiet, print_config, join_command_line(argc, argv));
+    }
+    if (evaluate->parsed()) {
+      fmt::print("{}\n", evaluate_run(run_dir).dump(2));
+      return 0;
+    }
+    if (noise->parsed()) return cmd_noise(config_path, overrides, out);
+    cmd_list();
+    return 0;
+  } catch (const winnow::Error& e) {
+    fmt::print(stderr, "winnow: error: {}\n", e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    fmt::print(stderr, "winnow: error (LibTorch): {}\n", e.what_without_backtrace());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "winnow: error: {}\n", e.what());
+    return 1;
+  }
+}

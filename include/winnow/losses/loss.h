@@ -27,6 +27,10 @@ class Loss {
   virtual bool needs_train_probabilities(int64_t epoch) const { return false; }
   virtual void update_from_train_probabilities(const torch::Tensor& probabilities,
                                                const torch::Tensor& labels) {}
+  // Per-sample state (pruning weights, schedules' counters) for checkpoints; a resumed run
+  // must continue exactly where it stopped.
+  virtual void save(torch::serialize::OutputArchive& archive) const {}
+  virtual void load(torch::serialize::InputArchive& archive) {}
   // Hyper-parameters in one line, e.g. "gce q=0.7".
   virtual std::string describe() const = 0;
 };

@@ -1,0 +1,92 @@
+#pragma once
+// A training strategy: what happens in one epoch (one network and a loss; two networks that
+// exchange small-loss samples; a GMM co-divide and MixMatch; ...). The Trainer owns the loop
+// over epochs, evaluation, checkpoints and outputs; a Method owns its networks, losses,
+// optimizers and per-sample state.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "winnow/core/config.h"
+#include "winnow/core/registry.h"
+#include "winnow/data/batcher.h"
+#include "winnow/data/dataset.h"
+#include "winnow/models/network.h"
+
+namespace winnow {
+
+struct TrainContext {
+  const Dataset* train = nullptr;  // the (noisy) training split; true_labels where known
+  ModelSpec model_spec;
+  int64_t epochs = 0;
+  uint64_t seed = 0;
+  torch::Device device = torch::kCPU;
+  // Noise rate of the simulation when there is one (forget rates, CDR's tau default to it).
+  std::optional<double> noise_rate;
+  int64_t eval_batch_size = 1024;
+};
+
+// Values a method reports for one epoch; they become fields of the epoch's metrics line.
+class EpochLog {
+ public:
+  void add(const std::string& key, double value) { values_.emplace_back(key, value); }
+  const std::vector<std::pair<std::string, double>>& values() const { return values_; }
+
+ private:
+  std::vector<std::pair<std::string, double>> values_;
+};
+
+// Per training sample: the method's belief that the given label is right.
+struct SampleScores {
+  torch::Tensor clean_score;  // float [N] in [0, 1]
+  torch::Tensor predicted;    // int64 [N]: the method's predicted class
+  torch::Tensor suspect;      // bool [N]: flagged as probably mislabelled
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual std::string describe() const = 0;
+  // One epoch (0-based) over the batches of `batcher`, whose epoch has been begun.
+  virtual EpochLog train_epoch(int64_t epoch, Batcher& batcher) = 0;
+  // Logits for a batch of evaluation inputs; the method picks its test-time rule (one
+  // network, the average of two, ...). Called in eval mode under NoGradGuard.
+  virtual torch::Tensor predict(const torch::Tensor& inputs) = 0;
+  // Switches every network between training and evaluation mode.
+  virtual void set_training(bool training) = 0;
+  // Everything a resumed run needs: weights, optimizer state, per-sample state.
+  virtual void save(torch::serialize::OutputArchive& archive) const = 0;
+  virtual void load(torch::serialize::InputArchive& archive) = 0;
+  // Per-sample clean scores on the training split. The default: the softmax probability
+  // of the given label under predict(), suspect where the prediction disagrees with it.
+  virtual SampleScores score_samples(const Dataset& train);
+
+ protected:
+  explicit Method(const TrainContext& context) : context_(context) {}
+  TrainContext context_;
+};
+
+struct MethodTag {
+  // Reads its options from the [method] section (and [model], [loss], [optim]).
+  using Factory = std::function<std::unique_ptr<Method>(const TrainContext&, Config&)>;
+  static constexpr const char* kind = "method";
+};
+using MethodRegistry = Registry<MethodTag>;
+
+// The method named by `method.name`.
+std::unique_ptr<Method> make_method(const TrainContext& context, Config& config);
+
+// Softmax of `network` over all of `data`, in eval mode without gradients, in batches.
+torch::Tensor predict_probabilities(Network& network, const Dataset& data, torch::Device device,
+                                    int64_t batch_size);
+// Runs `fn` on consecutive slices of `inputs` of at most `batch_size` and concatenates.
+torch::Tensor map_batches(const torch::Tensor& inputs, int64_t batch_size, torch::Device device,
+                          const std::function<torch::Tensor(const torch::Tensor&)>& fn);
+
+}  // namespace winnow

@@ -1,0 +1,83 @@
+#include "winnow/engine/run_setup.h"
+
+#include <thread>
+
+#include "winnow/core/error.h"
+
+namespace winnow {
+
+TrainSettings read_train_settings(Config& config) {
+  TrainSettings s;
+  s.epochs = config.get<int64_t>("train.epochs", 20);
+  s.batch_size = config.get<int64_t>("train.batch_size", 128);
+  s.eval_batch_size = config.get<int64_t>("train.eval_batch_size", 1024);
+  s.seed = static_cast<uint64_t>(config.get<int64_t>("train.seed", 1));
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  s.threads = config.get<int64_t>("train.threads", cores);
+  const std::string device = config.get<std::string>("train.device", "cpu");
+  s.patience = config.get<int64_t>("train.patience", 0);
+  s.monitor = config.get_choice("train.monitor", "val_accuracy", {"val_accuracy", "val_loss"});
+
+  require(s.epochs >= 1, "train.epochs = {}: must be >= 1", s.epochs);
+  require(s.batch_size >= 1, "train.batch_size = {}: must be >= 1", s.batch_size);
+  require(s.eval_batch_size >= 1, "train.eval_batch_size = {}: must be >= 1", s.eval_batch_size);
+  require(s.threads >= 1, "train.threads = {}: must be >= 1", s.threads);
+  require(s.patience >= 0, "train.patience = {}: must be >= 0 (0: no early stopping)", s.patience);
+  try {
+    s.device = torch::Device(device);
+  } catch (const c10::Error&) {
+    fail("train.device = \"{}\": expected \"cpu\", \"cuda\" or \"cuda:N\"", device);
+  }
+  require(!s.device.is_cuda() || torch::cuda::is_available(),
+          "train.device = \"{}\": this LibTorch has no CUDA device available", device);
+  torch::set_num_threads(static_cast<int>(s.threads));
+  return s;
+}
+
+std::unique_ptr<RunSetup> build_run(Config& config) {
+  auto owned = std::make_unique<RunSetup>();
+  RunSetup& run = *owned;
+  run.settings = read_train_settings(config);
+  const DataOptions data_options = DataOptions::from_config(config);
+  const NoiseSetup noise = NoiseSetup::from_config(config, run.settings.seed);
+  run.data = prepare_data(data_options, noise, run.settings.seed);
+  require(run.settings.patience == 0 || run.data.val.size() > 0,
+          "train.patience = {} needs a validation split (data.val_fraction > 0)", run.settings.patience);
+
+  TrainContext context;
+  context.train = &run.data.train;
+  context.model_spec = ModelSpec{run.data.train.sample_shape(), run.data.train.num_classes};
+  context.epochs = run.settings.epochs;
+  context.seed = run.settings.seed;
+  context.device = run.settings.device;
+  context.noise_rate = run.data.noise_rate;
+  context.eval_batch_size = run.settings.eval_batch_size;
+  // One seed drives the initial weights.
+  torch::manual_seed(run.settings.seed);
+  run.method = make_method(context, config);
+  config.check_unknown();
+  return owned;
+}
+
+}  // namespace winnow
+
+namespace winnow {
+
+std::string resolve_without_data(Config& config) {
+  TrainSettings settings = read_train_settings(config);
+  DataOptions::from_config(config);
+  NoiseSetup::from_config(config, settings.seed);
+  Dataset fake;
+  fake.inputs = torch::zeros({2, 1, 28, 28});
+  fake.labels = torch::tensor({0, 1}, torch::kInt64);
+  fake.num_classes = 10;
+  TrainContext context;
+  context.train = &fake;
+  context.model_spec = ModelSpec{fake.sample_shape(), fake.num_classes};
+  context.epochs = settings.epochs;
+  context.device = torch::kCPU;
+  make_method(context, config);
+  return config.resolved_toml();
+}
+
+}  // namespace winnow

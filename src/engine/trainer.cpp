@@ -1,0 +1,269 @@
+#include "winnow/engine/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <limits>
+
+#include "winnow/core/error.h"
+#include "winnow/engine/checkpoint.h"
+#include "winnow/engine/run_setup.h"
+#include "winnow/eval/metrics.h"
+#include "winnow/report/files.h"
+#include "winnow/report/samples.h"
+
+namespace winnow {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t kBatchStream = 21;
+constexpr uint64_t kEpochStream = 22;
+
+struct Evaluation {
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
+  double loss = std::numeric_limits<double>::quiet_NaN();
+};
+
+Evaluation evaluate(Method& method, const Dataset& data, const TrainSettings& settings) {
+  Evaluation result;
+  if (data.size() == 0) return result;
+  torch::NoGradGuard no_grad;
+  method.set_training(false);
+  auto logits = map_batches(data.inputs, settings.eval_batch_size, settings.device,
+                            [&](const torch::Tensor& x) { return method.predict(x); });
+  method.set_training(true);
+  result.accuracy = accuracy_percent(logits, data.labels);
+  result.loss = torch::nn::functional::cross_entropy(logits, data.labels).item<double>();
+  return result;
+}
+
+std::string default_out_dir(Config& config) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
+  std::string method = config.get<std::string>("method.name", "standard");
+  return (fs::path("runs") / fmt::format("{}-{}", stamp, method)).string();
+}
+
+void write_config(const std::string& out_dir, const Config& config, const std::string& command_line) {
+  std::string text = fmt::format("# winnow {} — fully resolved configuration of this run\n", WINNOW_VERSION);
+  if (!command_line.empty()) text += fmt::format("# command: {}\n", command_line);
+  text += "\n" + config.resolved_toml() + "\n";
+  atomic_write_text((fs::path(out_dir) / "config.toml").string(), text);
+}
+
+void write_metrics(const std::string& out_dir, const nlohmann::ordered_json& metrics) {
+  std::string text;
+  for (const auto& line : metrics) text += line.dump() + "\n";
+  atomic_write_text((fs::path(out_dir) / "metrics.jsonl").string(), text);
+}
+
+void write_noise(const std::string& out_dir, const PreparedData& data) {
+  if (!data.noise) return;
+  const auto& noise = *data.noise;
+  nlohmann::ordered_json record;
+  record["description"] = data.noise_description;
+  record["actual_rate"] = noise.actual_rate;
+  record["flipped"] = noise.flip_mask.sum().item<int64_t>();
+  record["samples"] = noise.flip_mask.numel();
+  auto matrix = noise.transition.to(torch::kFloat64).contiguous();
+  nlohmann::json rows = nlohmann::json::array();
+  for (int64_t i = 0; i < matrix.size(0); ++i) {
+    std::vector<double> row(matrix[i].data_ptr<double>(), matrix[i].data_ptr<double>() + matrix.size(1));
+    rows.push_back(row);
+  }
+  record["transition"] = rows;
+  atomic_write_json((fs::path(out_dir) / "noise.json").string(), record);
+}
+
+double metric(const nlohmann::ordered_json& line, const char* key) {
+  auto it = line.find(key);
+  if (it == line.end() || it->is_null()) return std::numeric_limits<double>::quiet_NaN();
+  return it->get<double>();
+}
+
+// Index of the best epoch by `key` (max, or min when `minimise`), NaN-aware; -1 if none.
+int64_t best_index(const nlohmann::ordered_json& metrics, const char* key, bool minimise) {
+  int64_t best = -1;
+  double best_value = 0;
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    double v = metric(metrics[i], key);
+    if (std::isnan(v)) continue;
+    if (best < 0 || (minimise ? v < best_value : v > best_value)) {
+      best = static_cast<int64_t>(i);
+      best_value = v;
+    }
+  }
+  return best;
+}
+
+nlohmann::ordered_json summarize(const RunSetup& run, const TrainerState& state, Config& config) {
+  const auto& metrics = state.metrics;
+  nlohmann::ordered_json s;
+  s["winnow_version"] = WINNOW_VERSION;
+  s["method"] = run.method->describe();
+  s["epochs"] = state.epochs_done;
+  s["stopped_early"] = state.stopped_early;
+  const auto& last = metrics.back();
+  s["final_test_accuracy"] = json_number(metric(last, "test_accuracy"));
+  const int64_t best_test = best_index(metrics, "test_accuracy", false);
+  s["best_test_accuracy"] = best_test >= 0 ? json_number(metric(metrics[best_test], "test_accuracy")) : nullptr;
+  s["best_test_epoch"] = best_test >= 0 ? nlohmann::json(best_test + 1) : nullptr;
+  const bool by_loss = run.settings.monitor == "val_loss";
+  const int64_t best_val = best_index(metrics, run.settings.monitor.c_str(), by_loss);
+  s["monitor"] = run.settings.monitor;
+  s["best_val_epoch"] = best_val >= 0 ? nlohmann::json(best_val + 1) : nullptr;
+  s["test_accuracy_at_best_val"] =
+      best_val >= 0 ? json_number(metric(metrics[best_val], "test_accuracy")) : nullptr;
+  double sum = 0;
+  int64_t count = 0;
+  for (size_t i = metrics.size() > 10 ? metrics.size() - 10 : 0; i < metrics.size(); ++i) {
+    double v = metric(metrics[i], "test_accuracy");
+    if (!std::isnan(v)) { sum += v; ++count; }
+  }
+  s["mean_last10_test_accuracy"] = count ? json_number(sum / count) : nullptr;
+  s["final_val_accuracy"] = json_number(metric(last, "val_accuracy"));
+  s["train_seconds"] = state.train_seconds;
+  s["samples_per_second"] = state.train_seconds > 0 ? state.samples_trained / state.train_seconds : 0.0;
+  s["threads"] = run.settings.threads;
+  s["device"] = run.settings.device.str();
+  s["train_samples"] = run.data.train.size();
+  s["val_samples"] = run.data.val.size();
+  s["test_samples"] = run.data.test ? run.data.test->size() : 0;
+  s["noise"] = run.data.noise_description;
+  s["actual_noise_rate"] = run.data.noise ? nlohmann::json(run.data.noise->actual_rate) : nullptr;
+  return s;
+}
+
+}  // namespace
+
+RunResult run_training(Config& config, const RunOptions& options) {
+  std::string out_dir = options.out_dir.empty() ? default_out_dir(config) : options.out_dir;
+  if (!options.resume) {
+    require(!has_checkpoint(out_dir),
+            "{} already holds a run (checkpoint/trainer.json); continue it with --resume {} or "
+            "choose another --out", out_dir, out_dir);
+  }
+  auto run = build_run(config);
+  fs::create_directories(out_dir);
+
+  TrainerState state;
+  if (options.resume) {
+    state = load_checkpoint(out_dir, *run->method);
+    if (options.progress) fmt::print("resuming {} after epoch {}\n", out_dir, state.epochs_done);
+  } else {
+    write_config(out_dir, config, options.command_line);
+    write_noise(out_dir, run->data);
+  }
+  const auto& settings = run->settings;
+  if (options.progress) {
+    fmt::print("winnow {}: {}\n", WINNOW_VERSION, run->method->describe());
+    fmt::print("data: {} train / {} noisy val / {} test samples, {} classes; noise: {}\n",
+               run->data.train.size(), run->data.val.size(), run->data.test ? run->data.test->size() : 0,
+               run->data.train.num_classes, run->data.noise_description);
+  }
+
+  Batcher batcher(run->data.train, settings.batch_size, /*shuffle=*/true,
+                  derive_seed(settings.seed, kBatchStream), /*drop_last=*/false, run->data.augment);
+  int64_t epochs_this_call = 0;
+  while (state.epochs_done < settings.epochs && !state.stopped_early) {
+    const int64_t epoch = state.epochs_done;
+    // Every random draw of an epoch (dropout, peer samples, batches, augmentation) comes from
+    // streams seeded by (seed, epoch): a resumed run replays the same numbers.
+    torch::manual_seed(derive_seed(settings.seed, kEpochStream, static_cast<uint64_t>(epoch)));
+    batcher.begin_epoch(epoch);
+    run->method->set_training(true);
+    const auto start = std::chrono::steady_clock::now();
+    EpochLog log = run->method->train_epoch(epoch, batcher);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    state.train_seconds += seconds;
+    state.samples_trained += run->data.train.size();
+
+    Evaluation val = evaluate(*run->method, run->data.val, settings);
+    Evaluation test = run->data.test ? evaluate(*run->method, *run->data.test, settings) : Evaluation{};
+    nlohmann::ordered_json line;
+    line["epoch"] = epoch + 1;
+    for (const auto& [key, value] : log.values()) line[key] = json_number(value);
+    line["val_accuracy"] = json_number(val.accuracy);
+    line["val_loss"] = json_number(val.loss);
+    line["test_accuracy"] = json_number(test.accuracy);
+    line["epoch_seconds"] = seconds;
+    state.metrics.push_back(line);
+    state.epochs_done = epoch + 1;
+
+    if (settings.patience > 0) {
+      const int64_t best = best_index(state.metrics, settings.monitor.c_str(), settings.monitor == "val_loss");
+      state.stopped_early = state.epochs_done - (best + 1) >= settings.patience;
+    }
+    save_checkpoint(out_dir, *run->method, state);
+    write_metrics(out_dir, state.metrics);
+    if (options.progress) {
+      fmt::print("epoch {:>3}/{}  loss {:.4f}  train {:6.2f}%  val {:6.2f}%  test {:6.2f}%  {:.1f}s\n",
+                 epoch + 1, settings.epochs, metric(line, "train_loss"), metric(line, "train_accuracy"),
+                 val.accuracy, test.accuracy, seconds);
+      std::fflush(stdout);
+    }
+    if (state.stopped_early && options.progress) {
+      fmt::print("early stop: {} has not improved for {} epochs\n", settings.monitor, settings.patience);
+    }
+    if (options.stop_after_epochs > 0 && ++epochs_this_call >= options.stop_after_epochs) break;
+  }
+
+  RunResult result;
+  result.out_dir = out_dir;
+  if (state.epochs_done == 0) return result;
+  auto summary = summarize(*run, state, config);
+  // Per-sample suspicion and, where the truth is known, how well it finds the wrong labels.
+  SampleScores scores = run->method->score_samples(run->data.train);
+  write_samples_csv((fs::path(out_dir) / "samples.csv").string(), run->data.train, run->data.train_origin,
+                    scores);
+  summary["suspects"] = scores.suspect.sum().item<int64_t>();
+  if (run->data.train.has_true_labels()) {
+    auto flips = run->data.train.labels.ne(run->data.train.true_labels);
+    DetectionMetrics d = detection_metrics(scores.clean_score, scores.suspect, flips);
+    summary["detection"] = {{"precision", json_number(d.precision)}, {"recall", json_number(d.recall)},
+                            {"f1", json_number(d.f1)}, {"auroc", json_number(d.auroc)},
+                            {"flagged", d.flagged}, {"noisy", d.noisy}};
+  }
+  summary["complete"] = state.epochs_done == settings.epochs || state.stopped_early;
+  atomic_write_json((fs::path(out_dir) / "summary.json").string(), summary);
+  result.summary = summary;
+  return result;
+}
+
+nlohmann::json evaluate_run(const std::string& run_dir) {
+  const std::string config_path = (fs::path(run_dir) / "config.toml").string();
+  require(fs::exists(config_path), "{}: not a run folder (no config.toml)", run_dir);
+  Config config = Config::from_file(config_path);
+  auto run = build_run(config);
+  TrainerState state = load_checkpoint(run_dir, *run->method);
+  nlohmann::ordered_json out;
+  out["run"] = run_dir;
+  out["epochs_done"] = state.epochs_done;
+  Evaluation val = evaluate(*run->method, run->data.val, run->settings);
+  out["val_accuracy"] = json_number(val.accuracy);
+  if (run->data.test) {
+    const auto& test = *run->data.test;
+    torch::NoGradGuard no_grad;
+    run->method->set_training(false);
+    auto logits = map_batches(test.inputs, run->settings.eval_batch_size, run->settings.device,
+                              [&](const torch::Tensor& x) { return run->method->predict(x); });
+    out["test_accuracy"] = json_number(accuracy_percent(logits, test.labels));
+    auto predicted = logits.argmax(1);
+    nlohmann::ordered_json per_class;
+    for (int64_t k = 0; k < test.num_classes; ++k) {
+      auto mask = test.labels.eq(k);
+      const int64_t n = mask.sum().item<int64_t>();
+      const double acc = n ? 100.0 * predicted.masked_select(mask).eq(k).sum().item<int64_t>() / n
+                           : std::numeric_limits<double>::quiet_NaN();
+      const std::string name = test.class_names.empty() ? std::to_string(k) : test.class_names[k];
+      per_class[name] = json_number(acc);
+    }
+    out["test_accuracy_per_class"] = per_class;
+  }
+  return out;
+}
+
+}  // namespace winnow

@@ -1,0 +1,45 @@
+#include "winnow/methods/method.h"
+
+namespace winnow {
+
+torch::Tensor map_batches(const torch::Tensor& inputs, int64_t batch_size, torch::Device device,
+                          const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
+  std::vector<torch::Tensor> outputs;
+  const int64_t n = inputs.size(0);
+  for (int64_t start = 0; start < n; start += batch_size) {
+    auto slice = inputs.slice(0, start, std::min(n, start + batch_size)).to(device);
+    outputs.push_back(fn(slice).to(torch::kCPU));
+  }
+  if (outputs.empty()) return torch::empty({0});
+  return torch::cat(outputs);
+}
+
+torch::Tensor predict_probabilities(Network& network, const Dataset& data, torch::Device device,
+                                    int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = network.is_training();
+  network.eval();
+  auto probs = map_batches(data.inputs, batch_size, device,
+                           [&](const torch::Tensor& x) { return torch::softmax(network.forward(x), 1); });
+  network.train(was_training);
+  return probs;
+}
+
+SampleScores Method::score_samples(const Dataset& train) {
+  torch::NoGradGuard no_grad;
+  set_training(false);
+  auto probs = map_batches(train.inputs, context_.eval_batch_size, context_.device,
+                           [&](const torch::Tensor& x) { return torch::softmax(predict(x), 1); });
+  SampleScores scores;
+  scores.clean_score = probs.gather(1, train.labels.unsqueeze(1)).squeeze(1);
+  scores.predicted = probs.argmax(1);
+  scores.suspect = scores.predicted.ne(train.labels);
+  return scores;
+}
+
+std::unique_ptr<Method> make_method(const TrainContext& context, Config& config) {
+  std::string name = config.get<std::string>("method.name", "standard");
+  return MethodRegistry::instance().get(name).factory(context, config);
+}
+
+}  // namespace winnow
