@@ -8,6 +8,7 @@
 
 #include "winnow/core/error.h"
 #include "winnow/engine/checkpoint.h"
+#include "winnow/engine/early_stopping.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/eval/metrics.h"
 #include "winnow/report/files.h"
@@ -194,8 +195,11 @@ RunResult run_training(Config& config, const RunOptions& options) {
     state.epochs_done = epoch + 1;
 
     if (settings.patience > 0) {
-      const int64_t best = best_index(state.metrics, settings.monitor.c_str(), settings.monitor == "val_loss");
-      state.stopped_early = state.epochs_done - (best + 1) >= settings.patience;
+      // Replayed from the metrics so that a resumed run decides exactly as an unbroken one.
+      EarlyStopping stopping(settings.patience, settings.monitor == "val_loss");
+      for (const auto& past : state.metrics) {
+        state.stopped_early = stopping.update(past["epoch"].get<int64_t>(), metric(past, settings.monitor.c_str()));
+      }
     }
     save_checkpoint(out_dir, *run->method, state);
     write_metrics(out_dir, state.metrics);

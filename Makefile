@@ -1,0 +1,25 @@
+# Two entry points (see README): `make demo` and `make test`. Both install what is missing
+# (scripts/setup.sh, idempotent), configure, and build incrementally with ccache.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+
+.PHONY: setup configure build demo test bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+configure: setup
+	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) > /dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/winnow train --config configs/demo.toml
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
+
+clean:
+	rm -rf $(BUILD)
