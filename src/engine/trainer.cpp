@@ -40,6 +40,17 @@ Evaluation evaluate(Method& method, const Dataset& data, const TrainSettings& se
   return result;
 }
 
+// Test accuracy under one of the method's extra test-time rules.
+double evaluate_variant(Method& method, const std::string& variant, const Dataset& data,
+                        const TrainSettings& settings) {
+  torch::NoGradGuard no_grad;
+  method.set_training(false);
+  auto logits = map_batches(data.inputs, settings.eval_batch_size, settings.device,
+                            [&](const torch::Tensor& x) { return method.predict_variant(variant, x); });
+  method.set_training(true);
+  return accuracy_percent(logits, data.labels);
+}
+
 std::string default_out_dir(Config& config) {
   std::time_t now = std::time(nullptr);
   char stamp[32];
@@ -190,6 +201,12 @@ RunResult run_training(Config& config, const RunOptions& options) {
     line["val_accuracy"] = json_number(val.accuracy);
     line["val_loss"] = json_number(val.loss);
     line["test_accuracy"] = json_number(test.accuracy);
+    if (run->data.test) {
+      for (const auto& variant : run->method->prediction_variants()) {
+        line["test_accuracy_" + variant] =
+            json_number(evaluate_variant(*run->method, variant, *run->data.test, settings));
+      }
+    }
     line["epoch_seconds"] = seconds;
     state.metrics.push_back(line);
     state.epochs_done = epoch + 1;

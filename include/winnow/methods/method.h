@@ -58,6 +58,14 @@ class Method {
   // Logits for a batch of evaluation inputs; the method picks its test-time rule (one
   // network, the average of two, ...). Called in eval mode under NoGradGuard.
   virtual torch::Tensor predict(const torch::Tensor& inputs) = 0;
+  // Further test-time rules worth reporting beside predict() (each of two networks, their
+  // average, ...). The trainer adds test_accuracy_<name> to every metrics line for each.
+  virtual std::vector<std::string> prediction_variants() const { return {}; }
+  // Logits under the rule `variant` (one of prediction_variants()); same calling rules as
+  // predict().
+  virtual torch::Tensor predict_variant(const std::string& variant, const torch::Tensor& inputs) {
+    return predict(inputs);
+  }
   // Switches every network between training and evaluation mode.
   virtual void set_training(bool training) = 0;
   // Everything a resumed run needs: weights, optimizer state, per-sample state.
