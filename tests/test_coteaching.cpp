@@ -368,19 +368,23 @@ TEST(Coteaching, SameSeedSameNetworksDifferentSeedDifferentOnes) {
 
 TEST(Coteaching, ParallelStepsMatchSequentialOnes) {
   auto data = noisy_blobs(600, 14);
-  auto sequential = make("coteaching", context_for(data, 3, 8));
-  auto parallel = make("coteaching", context_for(data, 3, 8), "parallel = true\n");
-  auto parallel_again = make("coteaching", context_for(data, 3, 8), "parallel = true\n");
-  train(*sequential, data, 3, 1);
-  train(*parallel, data, 3, 1);
-  train(*parallel_again, data, 3, 1);
-  // Bit-identical between parallel runs; equal up to the summation order of one vs. several
-  // intra-op threads against the sequential run.
-  EXPECT_TRUE(same_parameters(parallel->first(), parallel_again->first()));
-  EXPECT_TRUE(same_parameters(parallel->second(), parallel_again->second()));
-  auto ps = sequential->first().parameters();
-  auto pp = parallel->first().parameters();
-  for (size_t i = 0; i < ps.size(); ++i) EXPECT_TRUE(torch::allclose(ps[i], pp[i], 1e-3, 1e-4)) << i;
+  for (const std::string name : {"coteaching", "coteaching_plus", "jocor"}) {
+    auto sequential = make(name, context_for(data, 3, 8));
+    auto parallel = make(name, context_for(data, 3, 8), "parallel = true\n");
+    auto parallel_again = make(name, context_for(data, 3, 8), "parallel = true\n");
+    train(*sequential, data, 3, 1);
+    train(*parallel, data, 3, 1);
+    train(*parallel_again, data, 3, 1);
+    // Bit-identical between parallel runs; equal up to summation order (one intra-op thread
+    // per network instead of the configured count) against the sequential run.
+    EXPECT_TRUE(same_parameters(parallel->first(), parallel_again->first())) << name;
+    EXPECT_TRUE(same_parameters(parallel->second(), parallel_again->second())) << name;
+    auto ps = sequential->second().parameters();
+    auto pp = parallel->second().parameters();
+    for (size_t i = 0; i < ps.size(); ++i) EXPECT_TRUE(torch::allclose(ps[i], pp[i], 1e-3, 1e-4)) << name << " " << i;
+    // The intra-op thread count is back to what it was.
+    EXPECT_EQ(at::get_num_threads(), 1);
+  }
 }
 
 TEST(Coteaching, ScoresAreProbabilitiesAndSuspectsAreTheForgottenFraction) {

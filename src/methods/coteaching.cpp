@@ -197,15 +197,6 @@ double CoTeaching::forget_rate(int64_t epoch) const {
   return scheduled_forget_rate(epoch, options_.forget_rate, options_.num_gradual, options_.exponent);
 }
 
-void CoTeaching::run_pair(const std::function<void()>& first, const std::function<void()>& second) {
-  if (peer_) {
-    peer_->run(first, second);
-  } else {
-    first();
-    second();
-  }
-}
-
 EpochLog CoTeaching::train_epoch(int64_t epoch, Batcher& batcher) {
   const bool jocor = options_.variant == CoTeachingVariant::kJoCoR;
   schedule_.apply(*optimizer_first_, epoch);
@@ -220,8 +211,18 @@ EpochLog CoTeaching::train_epoch(int64_t epoch, Batcher& batcher) {
   }
   first_->train();
   second_->train();
-  // JoCoR's joint loss couples the two networks in one graph: nothing to overlap.
-  if (options_.parallel && !jocor) peer_ = std::make_unique<PeerThread>();
+  // Lives for this epoch only (also when it throws), so the intra-op thread count is restored
+  // before evaluation. JoCoR's joint loss couples the two networks in one graph: only its two
+  // forward passes overlap; its backward runs on this thread.
+  std::unique_ptr<PeerThread> peer = options_.parallel ? std::make_unique<PeerThread>() : nullptr;
+  auto run_pair = [&](const std::function<void()>& own, const std::function<void()>& other) {
+    if (peer) {
+      peer->run(own, other);
+    } else {
+      own();
+      other();
+    }
+  };
 
   const double rate = forget_rate(epoch);
   const bool disagreement_only =
@@ -332,7 +333,7 @@ EpochLog CoTeaching::train_epoch(int64_t epoch, Batcher& batcher) {
     if (truth) correct_true += predicted.eq(train.true_labels.index_select(0, batch.indices).to(context_.device)).sum();
     seen += n;
   }
-  peer_.reset();
+  peer.reset();
 
   const double samples = static_cast<double>(std::max<int64_t>(seen, 1));
   // Co-teaching(+) selects twice per batch (once per network); JoCoR once.

@@ -37,7 +37,7 @@ struct CoTeachingOptions {
   double co_lambda = 0.9;
   // Test-time rule: "first", "second" or "average" (of the two softmax outputs).
   std::string test_network = "first";
-  // Run the two networks' forward/backward on two threads (co-teaching and co-teaching+).
+  // Run the two networks' forward (and, but for JoCoR, backward and step) on two threads.
   bool parallel = false;
 
   static CoTeachingOptions from_config(CoTeachingVariant variant, const TrainContext& context, Config& config);
@@ -78,7 +78,6 @@ class CoTeaching : public Method {
   };
   Criterion criterion(const Dataset& data);
   torch::Tensor predict_with(const std::string& rule, const torch::Tensor& inputs);
-  void run_pair(const std::function<void()>& first, const std::function<void()>& second);
 
   CoTeachingOptions options_;
   std::shared_ptr<Network> first_, second_;
@@ -87,7 +86,6 @@ class CoTeaching : public Method {
   // parameters (one joint loss, one step) and optimizer_second_ is null.
   std::unique_ptr<torch::optim::Optimizer> optimizer_first_, optimizer_second_;
   Schedule schedule_;
-  std::unique_ptr<PeerThread> peer_;
 };
 
 }  // namespace winnow
