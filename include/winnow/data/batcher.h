@@ -4,6 +4,7 @@
 // methods can keep per-sample state.
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include <torch/torch.h>
 
@@ -71,12 +72,16 @@ struct Normalizer {
   torch::Tensor mean;  // broadcastable to one sample
   torch::Tensor std;
   static Normalizer fit(const Dataset& data);
-  void apply(Dataset& data) const;  // in place: (x - mean) / std
+  // Replaces data.inputs by (x - mean) / std (a new tensor: copies of `data` keep theirs).
+  void apply(Dataset& data) const;
 };
 
 // Splits off a seeded random `fraction` of `data` as a validation set (it keeps the labels
 // of `data`, noisy ones included: a noisy validation split). Returns {train, val}.
 std::pair<Dataset, Dataset> split_validation(const Dataset& data, double fraction, uint64_t seed);
+// The positions behind split_validation: sorted int64 {train, val} indices into a data set of
+// `size` samples, so per-sample results on either split can be mapped back to the original.
+std::pair<torch::Tensor, torch::Tensor> split_indices(int64_t size, double fraction, uint64_t seed);
 
 // Derives a 64-bit seed for a purpose ("epoch 3 batching") from the run seed, so streams
 // for different purposes are independent yet reproducible.

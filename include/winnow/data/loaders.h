@@ -35,6 +35,8 @@ Dataset load_csv(const std::string& path, const CsvOptions& options = {});
 
 // NPY features (float32/float64/uint8/int, C order, 2-D or more: first axis is the sample)
 // plus labels from a second file: a .npy of integers, or a text file with one integer per line.
+// uint8 features are pixels and scaled to [0, 1] like the IDX and CIFAR loaders; a 3-D array
+// [N, H, W] is a stack of grayscale images and becomes [N, 1, H, W].
 Dataset load_npy(const std::string& features_path, const std::string& labels_path,
                  int64_t num_classes = 0);
 

@@ -38,6 +38,11 @@ class NoiseModel {
   // The matrix the draw follows in expectation, float64 [K, K]; undefined where it depends
   // on the sample (instance-dependent noise).
   virtual torch::Tensor expected_transition(int64_t num_classes) const { return {}; }
+  // The per-sample distributions apply(data, seed) draws from, float64 [N, K]: row i is
+  // P(noisy = j | x_i, true = labels[i]) and sums to 1. Class-conditional models return the
+  // rows of expected_transition; instance-dependent noise returns the rows built from the same
+  // seed as apply(), so evaluation can score transition estimates per sample.
+  virtual torch::Tensor sample_transitions(const Dataset& data, uint64_t seed) const;
 };
 
 struct NoiseTag {
