@@ -38,7 +38,9 @@ for model in $MODELS; do
     rate="${noise##*:}"
     for optimizer in $OPTIMIZERS; do
       for seed in $SEEDS; do
-        dir="$OUT/$model/${type}-${rate}/$optimizer/seed$seed"
+        label="$optimizer"
+        [[ "$optimizer" == cdr && "$VARIANT" != paper ]] && label="cdr-$VARIANT"
+        dir="$OUT/$model/${type}-${rate}/$label/seed$seed"
         if [[ -f "$dir/summary.json" ]] && grep -q '"complete": true' "$dir/summary.json"; then
           echo "done already: $dir"
           continue

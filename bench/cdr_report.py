@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Table and curves of bench/cdr.sh: CE (optim sgd) against CDR on Fashion-MNIST.
 
-Reads RUNS/<model>/<noise>/<optimizer>/seed<k>/{summary.json,metrics.jsonl} and writes into OUT:
+Reads RUNS/<model>/<noise>/<sgd|cdr|cdr-official>/seed<k>/{summary.json,metrics.jsonl} and writes into OUT:
   cdr_table.md    per model x noise x optimizer: test accuracy at the epoch of best (noisy)
                   validation accuracy (CDR's reporting rule), the last epoch's, the best;
                   mean and standard deviation over seeds
@@ -18,8 +18,8 @@ import os
 import statistics
 import sys
 
-LABELS = {"sgd": "CE", "cdr": "CDR"}
-COLOURS = {"sgd": "#d62728", "cdr": "#1f77b4"}
+LABELS = {"sgd": "CE", "cdr": "CDR (paper)", "cdr-official": "CDR (official)"}
+COLOURS = {"sgd": "#d62728", "cdr": "#1f77b4", "cdr-official": "#2ca02c"}
 
 
 def load_runs(root):
@@ -118,9 +118,9 @@ def svg(runs):
             points = " ".join(f"{px(e + 1):.1f},{py(v):.1f}" for e, v in enumerate(curve) if v is not None)
             colour = COLOURS.get(optimizer, "#2ca02c")
             out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
-            out.append(f'<line x1="{x0 + left + pw - 70}" x2="{x0 + left + pw - 50}" y1="{y0 + top + ph - 30 + 14 * n}" '
+            out.append(f'<line x1="{x0 + left + pw - 120}" x2="{x0 + left + pw - 100}" y1="{y0 + top + ph - 30 + 14 * n}" '
                        f'y2="{y0 + top + ph - 30 + 14 * n}" stroke="{colour}" stroke-width="2"/>')
-            out.append(f'<text x="{x0 + left + pw - 45}" y="{y0 + top + ph - 26 + 14 * n}">'
+            out.append(f'<text x="{x0 + left + pw - 95}" y="{y0 + top + ph - 26 + 14 * n}">'
                        f'{LABELS.get(optimizer, optimizer)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
