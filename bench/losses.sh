@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Robust-loss benchmark: trains one model per (model, noise, loss, seed) with the winnow CLI
+# and summarises the runs' summary.json files into a markdown table (mean ± sd over seeds).
+#
+#   bench/losses.sh                       # defaults below
+#   EPOCHS=200 SEEDS="1 2 3 4 5" LOSSES="ce gce sce" bench/losses.sh
+#
+# Environment (defaults in brackets):
+#   WINNOW   the CLI binary                         [./build/winnow]
+#   OUT      root folder of the runs                [bench/out/losses]
+#   EPOCHS   train.epochs                           [50]
+#   SEEDS    train.seed values                      [1 2 3]
+#   MODELS   model.name values                      [mlp]
+#   LOSSES   loss.name values                       [every robust loss and ce]
+#   NOISES   noise settings as type:rate            [symmetric:0.2 symmetric:0.5 symmetric:0.8
+#                                                     pairflip:0.45]
+#   EXTRA    further "--set key=value" arguments for every run, e.g.
+#            EXTRA="--set data.name=cifar10 --set loss.preset=cifar10"   []
+#   FORCE    1 reruns runs whose summary.json exists [0]
+#   DRY_RUN  1 prints the commands without running  [0]
+#
+# Layout: $OUT/<model>/<noise type>_<rate>/<loss>/seed_<seed>/ holds one run (summary.json,
+# metrics.jsonl, config.toml, ...); bench/summarize.py reads that layout. A failed run is
+# reported and skipped; the script exits non-zero at the end if any run failed.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+WINNOW="${WINNOW:-./build/winnow}"
+OUT="${OUT:-bench/out/losses}"
+EPOCHS="${EPOCHS:-50}"
+SEEDS="${SEEDS:-1 2 3}"
+MODELS="${MODELS:-mlp}"
+LOSSES="${LOSSES:-ce mae gce truncated_gce sce rce nce nce_rce peer dmi label_smoothing bootstrap_soft bootstrap_hard}"
+NOISES="${NOISES:-symmetric:0.2 symmetric:0.5 symmetric:0.8 pairflip:0.45}"
+EXTRA="${EXTRA:-}"
+FORCE="${FORCE:-0}"
+DRY_RUN="${DRY_RUN:-0}"
+
+if [[ "$DRY_RUN" != 1 && ! -x "$WINNOW" ]]; then
+  echo "losses.sh: no executable CLI at WINNOW=$WINNOW (build it, or set WINNOW)" >&2
+  exit 2
+fi
+
+read -r -a extra_args <<<"$EXTRA"
+failed=0
+total=0
+for model in $MODELS; do
+  for noise in $NOISES; do
+    if [[ "$noise" != *:* ]]; then
+      echo "losses.sh: noise setting '$noise' is not type:rate (e.g. symmetric:0.4)" >&2
+      exit 2
+    fi
+    noise_type="${noise%%:*}"
+    noise_rate="${noise#*:}"
+    for loss in $LOSSES; do
+      for seed in $SEEDS; do
+        dir="$OUT/$model/${noise_type}_${noise_rate}/$loss/seed_$seed"
+        total=$((total + 1))
+        if [[ "$FORCE" != 1 && -f "$dir/summary.json" ]]; then
+          echo "skip (done): $dir"
+          continue
+        fi
+        cmd=("$WINNOW" train
+             --set "loss.name=$loss"
+             --set "noise.type=$noise_type"
+             --set "noise.rate=$noise_rate"
+             --set "model.name=$model"
+             --set "train.epochs=$EPOCHS"
+             --set "train.seed=$seed"
+             ${extra_args[@]+"${extra_args[@]}"}
+             --out "$dir")
+        if [[ "$DRY_RUN" == 1 ]]; then
+          printf '%q ' "${cmd[@]}"
+          printf '\n'
+          continue
+        fi
+        mkdir -p "$dir"
+        echo "run: $model $noise_type $noise_rate $loss seed=$seed"
+        start=$(date +%s)
+        rc=0
+        "${cmd[@]}" >"$dir/stdout.log" 2>"$dir/stderr.log" || rc=$?
+        if [[ "$rc" == 0 ]]; then
+          echo "  done in $(( $(date +%s) - start )) s"
+        else
+          failed=$((failed + 1))
+          echo "  FAILED (exit $rc): see $dir/stderr.log" >&2
+          tail -n 5 "$dir/stderr.log" >&2 || true
+        fi
+      done
+    done
+  done
+done
+
+if [[ "$DRY_RUN" != 1 ]]; then
+  python3 "$here/summarize.py" "$OUT" | tee "$OUT/summary.md"
+  echo "wrote $OUT/summary.md ($total runs, $failed failed)"
+fi
+[[ "$failed" == 0 ]]
