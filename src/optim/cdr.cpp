@@ -239,7 +239,10 @@ std::unique_ptr<torch::optim::Optimizer> make_cdr(const OptimizerSpec& spec, Con
   const double lr = config.get<double>("optim.lr", 0.01);
   const double momentum = config.get<double>("optim.momentum", 0.9);
   const double weight_decay = config.get<double>("optim.weight_decay", 1e-3);
-  const std::string variant = config.get_choice("optim.variant", "paper", {"paper", "official"});
+  // The config default is the official code's variant: it is what produced the paper's
+  // published numbers, and the paper's L1 rule at lambda = 1e-3 (the official value, meant for
+  // L2) trained about 11 points below CE on Fashion-MNIST (bench/RESULTS.md).
+  const std::string variant = config.get_choice("optim.variant", "official", {"paper", "official"});
   double tau = 0;
   if (spec.noise_rate) {
     tau = config.get<double>("optim.tau", *spec.noise_rate);
@@ -261,7 +264,7 @@ std::unique_ptr<torch::optim::Optimizer> make_cdr(const OptimizerSpec& spec, Con
 
 WINNOW_REGISTER(OptimizerRegistry, "cdr",
                 "CDR, robust early-learning (lr 0.01, momentum 0.9, tau = noise rate, lambda 1e-3, "
-                "variant paper|official)",
+                "variant official|paper)",
                 make_cdr);
 
 }  // namespace

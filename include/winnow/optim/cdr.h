@@ -16,7 +16,7 @@
 // its momentum buffer for a few steps.
 //
 // Two variants:
-//  - CDRVariant::kPaper (default): the paper's rule. Every parameter tensor (weights, biases,
+//  - CDRVariant::kPaper (CDROptions' default; configs default to kOfficial): the paper's rule. Every parameter tensor (weights, biases,
 //    BatchNorm) is split on its own: exactly floor((1 - tau) * numel) entries of each tensor are
 //    critical, chosen by a selection (topk, not a sort); the regulariser is L1, lambda * sign(w).
 //  - CDRVariant::kOfficial: what github.com/xiaoboxia/CDR (main.py, train_one_step) does, for
