@@ -272,7 +272,7 @@ TEST(CdrRegistry, TauDefaultsToNoiseRateAndSchedulesSetLr) {
   EXPECT_EQ(options.lr(), 0.01);
   EXPECT_EQ(options.momentum(), 0.9);
   EXPECT_EQ(options.weight_decay(), 1e-3);
-  EXPECT_EQ(options.variant(), CDRVariant::kPaper);
+  EXPECT_EQ(options.variant(), CDRVariant::kOfficial);  // the config default: the official code's variant
   // A multistep schedule (milestones 10, 20) reaches the CDR options through set_lr.
   config.set_override("optim.schedule=\"multistep\"");
   config.set_override("optim.milestones=[10, 20]");
