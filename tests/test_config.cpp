@@ -88,7 +88,14 @@ TEST(Config, ResolvedRoundTripsDoublesExactly) {
   Config config;
   config.get<double>("optim.lr", 0.1);
   config.get<double>("noise.rate", 1.0 / 3.0);
-  auto again = Config::from_string(config.resolved_toml());
+  config.get<double>("optim.gamma", 1.0);
+  config.get<double>("optim.weight_decay", 1e-5);
+  const std::string text = config.resolved_toml();
+  EXPECT_NE(text.find("lr = 0.1\n"), std::string::npos) << text;  // shortest form, not 0.1000...01
+  auto again = Config::from_string(text);
   EXPECT_EQ(again.get<double>("optim.lr", 0.0), 0.1);
   EXPECT_EQ(again.get<double>("noise.rate", 0.0), 1.0 / 3.0);
+  EXPECT_EQ(again.get<double>("optim.gamma", 0.0), 1.0);  // written as 1.0, still a float
+  EXPECT_EQ(again.get<double>("optim.weight_decay", 0.0), 1e-5);
+  EXPECT_TRUE(again.raw().at_path("optim.gamma").is_floating_point());
 }

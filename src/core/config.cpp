@@ -228,10 +228,50 @@ void Config::check_unknown() const {
   walk(table_, "");
 }
 
-std::string Config::resolved_toml() const {
+namespace {
+
+// Doubles in their shortest form that reads back to the same bits (0.1, not
+// 0.10000000000000001), always with a '.' or an exponent so TOML keeps them floats.
+std::string format_double(double v) {
+  std::string text = fmt::format("{}", v);
+  if (text.find_first_of(".eEn") == std::string::npos) text += ".0";  // "n": nan, inf
+  return text;
+}
+
+std::string format_value(const toml::node& node) {
+  if (auto v = node.value_exact<double>()) return format_double(*v);
+  if (const auto* array = node.as_array()) {
+    std::vector<std::string> items;
+    for (const auto& element : *array) items.push_back(format_value(element));
+    return "[" + fmt::format("{}", fmt::join(items, ", ")) + "]";
+  }
   std::ostringstream out;
-  out << toml::toml_formatter{resolved_};
+  node.visit([&](auto&& v) { out << toml::toml_formatter{v}; });
   return out.str();
+}
+
+void emit_table(const toml::table& table, const std::string& name, std::string& out) {
+  std::string values;
+  for (const auto& [key, node] : table) {
+    if (!node.is_table()) values += fmt::format("{} = {}\n", key.str(), format_value(node));
+  }
+  if (!values.empty() || name.empty()) {
+    if (!name.empty()) out += fmt::format("{}[{}]\n", out.empty() ? "" : "\n", name);
+    out += values;
+  }
+  for (const auto& [key, node] : table) {
+    if (const auto* sub = node.as_table()) {
+      emit_table(*sub, name.empty() ? std::string(key.str()) : name + "." + std::string(key.str()), out);
+    }
+  }
+}
+
+}  // namespace
+
+std::string Config::resolved_toml() const {
+  std::string out;
+  emit_table(resolved_, "", out);
+  return out;
 }
 
 #define WINNOW_CONFIG_INSTANTIATE(T)                                          \

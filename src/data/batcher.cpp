@@ -105,6 +105,7 @@ void Batcher::begin_epoch(int64_t epoch) {
   const int64_t n = data_.size();
   order_ = shuffle_ ? torch::randperm(n, generator_, kLongCpu) : torch::arange(n, kLongCpu);
   position_ = 0;
+  batches_done_ = 0;
 }
 
 bool Batcher::next(Batch& batch) {
@@ -112,8 +113,12 @@ bool Batcher::next(Batch& batch) {
   const int64_t n = order_.size(0);
   const int64_t end = std::min(position_ + batch_size_, n);
   if (position_ >= n || (drop_last_ && end - position_ < batch_size_)) return false;
+  // A last batch of a single sample is dropped: batch norm cannot train on one sample, and
+  // one sample's step is noise. (It is the next epoch's permutation that brings it back.)
+  if (end - position_ == 1 && n > 1) return false;
   auto indices = order_.slice(0, position_, end);
   position_ = end;
+  if (on_batch_) on_batch_(++batches_done_, batches_per_epoch());
   // Indices live on the CPU; the gather runs where the data lives.
   auto on_device = indices.to(data_.inputs.device());
   batch.inputs = data_.inputs.index_select(0, on_device);
@@ -125,7 +130,10 @@ bool Batcher::next(Batch& batch) {
 
 int64_t Batcher::batches_per_epoch() const {
   const int64_t n = data_.size();
-  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  if (drop_last_) return n / batch_size_;
+  const int64_t full = n / batch_size_;
+  const int64_t rest = n % batch_size_;
+  return full + (rest > 1 || (rest == 1 && n == 1) ? 1 : 0);
 }
 
 torch::Tensor Batcher::augment(const torch::Tensor& x) { return augmenter_(x, generator_); }

@@ -66,7 +66,7 @@ namespace winnow {
 std::string resolve_without_data(Config& config) {
   TrainSettings settings = read_train_settings(config);
   DataOptions::from_config(config);
-  NoiseSetup::from_config(config, settings.seed);
+  const NoiseSetup noise = NoiseSetup::from_config(config, settings.seed);
   Dataset fake;
   fake.inputs = torch::zeros({2, 1, 28, 28});
   fake.labels = torch::tensor({0, 1}, torch::kInt64);
@@ -76,6 +76,7 @@ std::string resolve_without_data(Config& config) {
   context.model_spec = ModelSpec{fake.sample_shape(), fake.num_classes};
   context.epochs = settings.epochs;
   context.device = torch::kCPU;
+  context.noise_rate = noise.rate;
   make_method(context, config);
   return config.resolved_toml();
 }

@@ -1,5 +1,7 @@
 #include "winnow/engine/trainer.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -179,6 +181,18 @@ RunResult run_training(Config& config, const RunOptions& options) {
 
   Batcher batcher(run->data.train, settings.batch_size, /*shuffle=*/true,
                   derive_seed(settings.seed, kBatchStream), /*drop_last=*/false, run->data.augment);
+  // On a terminal, a progress line redrawn in place; in logs, one line per epoch only.
+  const bool terminal = options.progress && ::isatty(STDOUT_FILENO);
+  if (terminal) {
+    batcher.set_progress([&](int64_t done, int64_t total) {
+      if (done % 10 != 0 && done != total) return;
+      const int width = 30;
+      const int filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
+      fmt::print("\r  epoch {:>3}/{} [{}{}] {}/{}", state.epochs_done + 1, settings.epochs,
+                 std::string(filled, '#'), std::string(width - filled, '.'), done, total);
+      std::fflush(stdout);
+    });
+  }
   int64_t epochs_this_call = 0;
   while (state.epochs_done < settings.epochs && !state.stopped_early) {
     const int64_t epoch = state.epochs_done;
@@ -221,6 +235,7 @@ RunResult run_training(Config& config, const RunOptions& options) {
     save_checkpoint(out_dir, *run->method, state);
     write_metrics(out_dir, state.metrics);
     if (options.progress) {
+      if (terminal) fmt::print("\r\033[K");
       fmt::print("epoch {:>3}/{}  loss {:.4f}  train {:6.2f}%  val {:6.2f}%  test {:6.2f}%  {:.1f}s\n",
                  epoch + 1, settings.epochs, metric(line, "train_loss"), metric(line, "train_accuracy"),
                  val.accuracy, test.accuracy, seconds);

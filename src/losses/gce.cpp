@@ -129,6 +129,18 @@ class TruncatedLq : public Loss {
         functional::truncated_lq_weights(probabilities, labels, options_.k()).to(weights_.device());
   }
 
+  // The pruning weights are per-sample state: a resumed run must prune exactly as before.
+  void save(torch::serialize::OutputArchive& archive) const override {
+    archive.write("truncated_lq_weights", weights_.cpu());
+  }
+  void load(torch::serialize::InputArchive& archive) override {
+    torch::Tensor weights;
+    archive.read("truncated_lq_weights", weights);
+    require(weights.sizes() == weights_.sizes(), "truncated_gce: checkpoint holds {} pruning weights, "
+            "the training set has {} samples", weights.numel(), weights_.numel());
+    weights_ = weights.to(weights_.device());
+  }
+
   std::string describe() const override {
     return fmt::format("truncated_gce q={} k={} start_prune={} prune_every={}", options_.q(),
                        options_.k(), options_.start_prune(), options_.prune_every());

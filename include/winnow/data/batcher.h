@@ -3,6 +3,7 @@
 // never per-sample collation. Every batch carries its samples' indices in the data set so
 // methods can keep per-sample state.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -50,6 +51,9 @@ class Batcher {
   bool next(Batch& batch);
   int64_t batches_per_epoch() const;
   int64_t batch_size() const { return batch_size_; }
+  // Called after each batch is handed out with (batches done, batches per epoch): the
+  // trainer's progress line on a terminal.
+  void set_progress(std::function<void(int64_t, int64_t)> on_batch) { on_batch_ = std::move(on_batch); }
   const Dataset& data() const { return data_; }
   // Applies this batcher's augmentation once more (methods that need two views of a batch).
   torch::Tensor augment(const torch::Tensor& x);
@@ -65,6 +69,8 @@ class Batcher {
   torch::Generator generator_;
   torch::Tensor order_;
   int64_t position_ = 0;
+  int64_t batches_done_ = 0;
+  std::function<void(int64_t, int64_t)> on_batch_;
 };
 
 // Per-channel (images) or per-feature (vectors) mean and standard deviation of `data`.
