@@ -428,3 +428,20 @@ TEST(Dgd, StudentsDistilAndGraft) {
   resumed->load(in);
   EXPECT_TRUE(same(state_of(*method), state_of(*resumed)));
 }
+
+TEST(Graft, TwoNetworksAreEqualAfterAGraftAndDifflrChangesTheirPaths) {
+  // With N = 2 the ring's alphas are complementary (alpha_1 + alpha_2 = 1), so both networks
+  // hold the same weights after every graft; they differ only within an epoch, by their
+  // learning rates under the official --difflr (0.5 and 1 times lr for N = 2).
+  Fixture f;
+  auto plain = make(f, "name = 'grafting'\n");
+  auto difflr = make(f, "name = 'grafting'\ndifflr = true\n");
+  train(*plain, f.train, 0, 1);
+  train(*difflr, f.train, 0, 1);
+  for (auto* method : {plain.get(), difflr.get()}) {
+    auto a = network_state(*method, 0);
+    auto b = network_state(*method, 1);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-5, 1e-6));
+  }
+  EXPECT_FALSE(same(network_state(*plain, 0), network_state(*difflr, 0)));
+}

@@ -9,8 +9,11 @@
 // is a student of one frozen teacher, trained on the Hinton et al. (2015) loss instead of CE,
 // and the students graft among themselves as above.
 //
-// [method] options: peers (2), graft_A (0.4), graft_c (500), entropy_bins (10), test_network,
-// parallel; for dgd also teacher, temperature (4), alpha (0.9).
+// [method] options: peers (2), graft_A (0.4), graft_c (500), entropy_bins (10), difflr (false:
+// the official --difflr, below), test_network, parallel; for dgd also teacher, temperature (4),
+// alpha (0.9).
+#include <cmath>
+
 #include "peer_group.h"
 #include "winnow/core/error.h"
 
@@ -28,6 +31,15 @@ class Grafting : public PeerGroup {
             graft_.A);
     require(graft_.c >= 0.0, "method.graft_c = {}: must be >= 0", graft_.c);
     require(graft_.bins >= 2, "method.entropy_bins = {}: must be >= 2", graft_.bins);
+    // The official --difflr: network i (1-based) of N trains at lr (1 + cos(pi (N - i) / N)) / 2.
+    // With two networks, a shared batch order and one lr, complementary alphas (alpha_1 +
+    // alpha_2 = 1) make the two networks equal after the first graft; different rates keep
+    // them apart.
+    const bool difflr = config.get<bool>("method.difflr", false);
+    const double n = static_cast<double>(size());
+    for (size_t k = 0; k < size(); ++k) {
+      lr_scale_.push_back(difflr ? (1.0 + std::cos(M_PI * (n - static_cast<double>(k + 1)) / n)) / 2.0 : 1.0);
+    }
     if (distil_) {
       temperature_ = config.get<double>("method.temperature", 4.0);
       alpha_ = config.get<double>("method.alpha", 0.9);
@@ -42,6 +54,9 @@ class Grafting : public PeerGroup {
 
   EpochLog train_epoch(int64_t epoch, Batcher& batcher) override {
     auto sums = begin_epoch(epoch);
+    for (size_t k = 0; k < size(); ++k) {
+      for (auto& group : optimizers_[k]->param_groups()) group.options().set_lr(group.options().get_lr() * lr_scale_[k]);
+    }
     Batch batch;
     while (batcher.next(batch)) {
       auto x = batch.inputs.to(context_.device);
@@ -73,6 +88,7 @@ class Grafting : public PeerGroup {
  private:
   bool distil_;
   GraftOptions graft_;
+  std::vector<double> lr_scale_;  // per network: 1, or the official --difflr factor
   double temperature_ = 4.0;
   double alpha_ = 0.9;
 };

@@ -10,8 +10,12 @@
 //   test_network index of the network predict() uses, or -1 (default): the one with the best
 //                accuracy on the noisy validation split after the latest epoch (network 0
 //                when there is no validation split)
-//   parallel     run the peers' forward/backward of a step on one thread each (default false;
-//                see bench/RESULTS_collab.md for when it pays)
+//   parallel     run the peers' forward/backward of a step on one thread each (default false).
+//                Measured (bench/RESULTS_collab.md): with train.threads = 1 it saves ~17% for
+//                two MLP peers, but train.threads = 2 without it is faster still, and with
+//                both the threads oversubscribe the 2 cores (~20x slower). Results equal the
+//                sequential ones for models that draw no random numbers in training; with
+//                dropout (cnn9) the peers' draws interleave and a run is not reproducible.
 //   teacher      (distill, dgd) a finished `standard` run folder, or a state-*.pt file inside
 //                its checkpoint/ folder: its config.toml's [model] section builds the teacher
 //                and the checkpoint's "network" archive gives its weights
