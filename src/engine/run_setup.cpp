@@ -46,6 +46,8 @@ std::unique_ptr<RunSetup> build_run(Config& config) {
 
   TrainContext context;
   context.train = &run.data.train;
+  context.val = &run.data.val;
+  context.test = run.data.test ? &*run.data.test : nullptr;
   context.model_spec = ModelSpec{run.data.train.sample_shape(), run.data.train.num_classes};
   context.epochs = run.settings.epochs;
   context.seed = run.settings.seed;

@@ -23,6 +23,11 @@ namespace winnow {
 
 struct TrainContext {
   const Dataset* train = nullptr;  // the (noisy) training split; true_labels where known
+  // The noisy validation split (may be empty) and the test split (may be null). Methods with
+  // several networks use val to pick their test-time network and report each network's
+  // test accuracy; no method may train on or decide anything from the test split.
+  const Dataset* val = nullptr;
+  const Dataset* test = nullptr;
   ModelSpec model_spec;
   int64_t epochs = 0;
   uint64_t seed = 0;
