@@ -23,10 +23,10 @@ struct Timing {
   double step_ms = 0;
 };
 
-Timing measure(const std::string& model, const std::string& optimizer_toml, int iterations) {
+Timing measure(const std::string& model_toml, const std::string& optimizer_toml, int iterations) {
   using clock = std::chrono::steady_clock;
   torch::manual_seed(1);
-  auto config = winnow::Config::from_string("[model]\nname = \"" + model + "\"\n[optim]\n" + optimizer_toml);
+  auto config = winnow::Config::from_string("[model]\n" + model_toml + "[optim]\n" + optimizer_toml);
   auto network = winnow::make_model(winnow::ModelSpec{{1, 28, 28}, 10}, config);
   auto optimizer = winnow::make_optimizer(winnow::OptimizerSpec{network->parameters(), 30, 0.4}, config);
   auto x = torch::randn({32, 1, 28, 28});
@@ -64,10 +64,15 @@ int main(int argc, char** argv) {
   std::printf("batch 32, 1x28x28, %d iterations, %d threads\n", iterations, threads);
   std::printf("| model | optimizer | forward+backward ms | step ms | step share of iteration |\n");
   std::printf("| --- | --- | --- | --- | --- |\n");
-  for (const char* model : {"lenet5", "cnn4"}) {
+  const char* models[][2] = {
+      {"lenet5", "name = \"lenet5\"\n"},
+      {"cnn4", "name = \"cnn4\"\n"},
+      {"mlp 784-512-512-10", "name = \"mlp\"\nhidden = [512, 512]\n"},
+  };
+  for (const auto& model : models) {
     for (const auto& optimizer : optimizers) {
-      Timing t = measure(model, optimizer[1], iterations);
-      std::printf("| %s | %s | %.3f | %.3f | %.1f%% |\n", model, optimizer[0], t.forward_backward_ms, t.step_ms,
+      Timing t = measure(model[1], optimizer[1], iterations);
+      std::printf("| %s | %s | %.3f | %.3f | %.1f%% |\n", model[0], optimizer[0], t.forward_backward_ms, t.step_ms,
                   100.0 * t.step_ms / (t.forward_backward_ms + t.step_ms));
       std::fflush(stdout);
     }

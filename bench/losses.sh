@@ -16,6 +16,11 @@
 #                                                     pairflip:0.45]
 #   EXTRA    further "--set key=value" arguments for every run, e.g.
 #            EXTRA="--set data.name=cifar10 --set loss.preset=cifar10"   []
+#   DMI_EXTRA the L_DMI recipe: CE for loss.ce_epochs (default epochs*120/220), then
+#            fine-tuning at 1/100 of the learning rate (the official code fine-tunes at a
+#            tiny rate; at the full Adam rate L_DMI diverges to its floor, see RESULTS.md)
+#            [--set optim.schedule=multistep --set optim.milestones=[<ce_epochs>]
+#             --set optim.gamma=0.01]
 #   FORCE    1 reruns runs whose summary.json exists [0]
 #   DRY_RUN  1 prints the commands without running  [0]
 #
@@ -42,6 +47,8 @@ if [[ "$DRY_RUN" != 1 && ! -x "$WINNOW" ]]; then
 fi
 
 read -r -a extra_args <<<"$EXTRA"
+DMI_EXTRA="${DMI_EXTRA:---set optim.schedule=multistep --set optim.milestones=[$((EPOCHS * 120 / 220))] --set optim.gamma=0.01}"
+read -r -a dmi_args <<<"$DMI_EXTRA"
 failed=0
 total=0
 for model in $MODELS; do
@@ -60,6 +67,8 @@ for model in $MODELS; do
           echo "skip (done): $dir"
           continue
         fi
+        loss_args=()
+        if [[ "$loss" == dmi ]]; then loss_args=(${dmi_args[@]+"${dmi_args[@]}"}); fi
         cmd=("$WINNOW" train
              --set "loss.name=$loss"
              --set "noise.type=$noise_type"
@@ -67,6 +76,7 @@ for model in $MODELS; do
              --set "model.name=$model"
              --set "train.epochs=$EPOCHS"
              --set "train.seed=$seed"
+             ${loss_args[@]+"${loss_args[@]}"}
              ${extra_args[@]+"${extra_args[@]}"}
              --out "$dir")
         if [[ "$DRY_RUN" == 1 ]]; then

@@ -3,12 +3,15 @@
 // the registry entry.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "winnow/core/config.h"
 #include "winnow/core/error.h"
 #include "winnow/optim/cdr.h"
 #include "winnow/optim/optimizer.h"
+#include "winnow/optim/radix_select.h"
 
 using winnow::CDR;
 using winnow::CDROptions;
@@ -300,4 +303,56 @@ TEST(CdrRegistry, ErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(message("[optim]\nname = \"cdr\"\nweight_decay = -1.0\n", 0.2).find("optim.weight_decay"),
             std::string::npos);
+}
+
+// The radix selection behind CDR's split gives kthvalue's answer exactly: random values,
+// heavy ties, zeros (also -0.0), +inf and NaN (the largest), several tensors taken together,
+// and the fallback (double, negative entries).
+TEST(RadixSelect, KthLargestMatchesKthvalue) {
+  torch::manual_seed(7);
+  auto random = torch::rand({1000}) * torch::rand({1000}) * 1e-3;
+  auto ties = torch::randint(0, 4, {257}).to(torch::kFloat) * 0.25;  // many equal values
+  auto zeros = torch::zeros({33});
+  auto special = torch::tensor({-0.0f, 0.0f, std::numeric_limits<float>::infinity(), 1.0f, NAN});
+  auto wide = torch::randn({500}).abs() * 1e6;  // wide exponent range
+  for (const auto& tensors : std::vector<std::vector<torch::Tensor>>{
+           {random}, {ties}, {zeros}, {special}, {wide}, {random, ties, zeros.view({3, 11})}}) {
+    std::vector<torch::Tensor> flat;
+    for (const auto& t : tensors) flat.push_back(t.reshape({-1}));
+    auto all = torch::cat(flat);
+    const int64_t n = all.numel();
+    for (int64_t k : {int64_t{1}, int64_t{2}, n / 3, n / 2, n - 1, n}) {
+      if (k < 1) continue;
+      auto expected = std::get<0>(all.kthvalue(n - k + 1));
+      auto actual = winnow::kth_largest(tensors, k);
+      if (std::isnan(expected.item<float>())) {
+        EXPECT_TRUE(std::isnan(actual.item<float>())) << "k " << k;
+      } else {
+        EXPECT_EQ(actual.item<float>(), expected.item<float>()) << "n " << n << " k " << k;
+      }
+    }
+  }
+  auto doubles = torch::randn({100}, torch::kDouble);  // negative entries and double: kthvalue
+  EXPECT_EQ(winnow::kth_largest({doubles}, 10).item<double>(),
+            std::get<0>(doubles.kthvalue(91)).item<double>());
+  EXPECT_THROW(winnow::kth_largest({zeros}, 0), winnow::Error);
+  EXPECT_THROW(winnow::kth_largest({zeros}, 34), winnow::Error);
+}
+
+TEST(RadixSelect, TopCountMaskIsExactWithTiesAndTakesTheLargest) {
+  auto values = torch::tensor({0.5f, 0.2f, 0.5f, 0.9f, 0.5f, 0.1f});
+  // The 3 largest: 0.9 and two of the three 0.5s, the first two in memory order.
+  expect_values(winnow::top_count_mask(values, 3), {1, 0, 1, 1, 0, 0});
+  expect_values(winnow::top_count_mask(values, 1), {0, 0, 0, 1, 0, 0});
+  expect_values(winnow::top_count_mask(values, 0), {0, 0, 0, 0, 0, 0});
+  expect_values(winnow::top_count_mask(values, 6), {1, 1, 1, 1, 1, 1});
+  torch::manual_seed(3);
+  auto big = torch::randint(0, 10, {40, 50}).to(torch::kFloat);
+  for (int64_t count : {1, 7, 999, 1000, 1999}) {
+    auto mask = winnow::top_count_mask(big, count);
+    EXPECT_EQ(mask.sum().item<float>(), static_cast<float>(count));
+    auto selected = big.masked_select(mask.to(torch::kBool));
+    auto rest = big.masked_select(mask.logical_not());
+    EXPECT_GE(selected.min().item<float>(), rest.max().item<float>());
+  }
 }

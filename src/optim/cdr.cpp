@@ -9,6 +9,7 @@
 
 #include "winnow/core/error.h"
 #include "winnow/optim/optimizer.h"
+#include "winnow/optim/radix_select.h"
 
 namespace winnow {
 namespace {
@@ -103,24 +104,9 @@ int64_t cdr_critical_count(int64_t numel, double tau) {
 }
 
 torch::Tensor cdr_critical_mask(const torch::Tensor& criticality, int64_t count) {
-  const int64_t n = criticality.numel();
-  TORCH_CHECK(count >= 0 && count <= n, "cdr_critical_mask: count = ", count, " must be in [0, ",
-              n, "]");
-  if (count == n) return torch::ones_like(criticality);
-  if (count == 0) return torch::zeros_like(criticality);
-  auto flat = criticality.reshape({-1});
-  // topk(sorted = false) is a selection (nth_element on CPU, radix select on CUDA), linear in
-  // n; select the smaller side and fill the mask around it.
-  torch::Tensor mask;
-  if (count <= n - count) {
-    auto critical = std::get<1>(flat.topk(count, /*dim=*/0, /*largest=*/true, /*sorted=*/false));
-    mask = torch::zeros_like(flat).index_fill_(0, critical, 1);
-  } else {
-    auto non_critical =
-        std::get<1>(flat.topk(n - count, /*dim=*/0, /*largest=*/false, /*sorted=*/false));
-    mask = torch::ones_like(flat).index_fill_(0, non_critical, 0);
-  }
-  return mask.view_as(criticality);
+  TORCH_CHECK(count >= 0 && count <= criticality.numel(), "cdr_critical_mask: count = ", count,
+              " must be in [0, ", criticality.numel(), "]");
+  return top_count_mask(criticality, count);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,19 +151,19 @@ torch::Tensor CDR::step(LossClosure closure) {
       if (p.grad().defined() && splits(p, options.variant())) criticality[i] = (p.grad() * p).abs_();
     }
     // Official variant: one threshold over all split tensors of the group, the
-    // floor((1 - tau) n)-th largest criticality (kthvalue: a selection, not a sort).
+    // floor((1 - tau) n)-th largest criticality (a selection, not a sort).
     torch::Tensor threshold;
     if (official) {
-      std::vector<torch::Tensor> flat;
+      std::vector<torch::Tensor> split;
+      int64_t n = 0;
       for (const auto& g : criticality) {
-        if (g.defined()) flat.push_back(g.reshape({-1}));
+        if (g.defined()) {
+          split.push_back(g);
+          n += g.numel();
+        }
       }
-      if (!flat.empty()) {
-        auto all = torch::cat(flat);
-        const int64_t n = all.numel();
-        const int64_t k = cdr_critical_count(n, tau);
-        if (k > 0) threshold = std::get<0>(all.kthvalue(n - k + 1));
-      }
+      const int64_t k = cdr_critical_count(n, tau);
+      if (k > 0) threshold = kth_largest(split, k);  // radix selection, no concatenation
     }
 
     for (size_t i = 0; i < params.size(); ++i) {

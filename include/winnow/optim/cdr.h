@@ -98,8 +98,8 @@ class CDR : public torch::optim::Optimizer {
 int64_t cdr_critical_count(int64_t numel, double tau);
 
 // Mask (same shape and dtype as `criticality`, 1 = critical) of exactly `count` entries with
-// the largest criticality; ties are broken arbitrarily but the count is exact. Uses a selection
-// (topk, unsorted) on the smaller of the two sides, never a full sort.
+// the largest criticality; among ties at the boundary the first in memory order are taken, so
+// the count is exact. A radix selection (winnow/optim/radix_select.h), never a sort.
 torch::Tensor cdr_critical_mask(const torch::Tensor& criticality, int64_t count);
 
 }  // namespace winnow
