@@ -17,6 +17,18 @@ import sys
 from collections import Counter, defaultdict
 
 METRICS = ["final_test_accuracy", "best_test_accuracy", "mean_last10_test_accuracy"]
+# Also available with --metric: the label-noise detection scores of the final model.
+EXTRA_METRICS = ["test_accuracy_at_best_val", "detection.f1", "detection.auroc"]
+
+
+def lookup(summary, metric):
+    """summary[metric], with a dotted name reaching into nested objects (detection.f1)."""
+    value = summary
+    for key in metric.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
 
 
 def find_runs(root):
@@ -68,7 +80,7 @@ def tables(runs, metrics):
     for model, noise, loss, _seed, summary in runs:
         loss_order.setdefault(loss, len(loss_order))
         for metric in metrics:
-            value = summary.get(metric)
+            value = lookup(summary, metric)
             if isinstance(value, (int, float)):
                 values[model][metric][loss][noise].append(float(value))
     out = []
@@ -93,7 +105,7 @@ def tables(runs, metrics):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", help="the OUT folder of bench/losses.sh")
-    parser.add_argument("--metric", choices=METRICS, action="append",
+    parser.add_argument("--metric", choices=METRICS + EXTRA_METRICS, action="append",
                         help="metric to tabulate (repeatable; default: all three)")
     args = parser.parse_args()
     if not os.path.isdir(args.root):
