@@ -14,6 +14,7 @@
 #   NOISES ["symmetric:0.2 symmetric:0.4 pairflip:0.45 instance:0.2 instance:0.4"]
 #   MILESTONES ["[10,20]"]  OPTIMIZERS ["sgd cdr"]  VARIANT [paper] (CDR: paper | official)
 #   THREADS [all cores]  OUT [runs/cdr-bench]  WINNOW [build/winnow]  EXTRA (more --set args)
+#   REPORT [bench/cdr/latest] (folder for cdr_table.md and cdr_curves.svg)
 # A finished run (summary.json with "complete": true) is skipped; an interrupted one resumes.
 set -euo pipefail
 
@@ -29,6 +30,7 @@ THREADS="${THREADS:-$(nproc)}"
 OUT="${OUT:-$ROOT/runs/cdr-bench}"
 WINNOW="${WINNOW:-$ROOT/build/winnow}"
 EXTRA="${EXTRA:-}"
+REPORT="${REPORT:-$ROOT/bench/cdr/latest}"
 
 [[ -x "$WINNOW" ]] || { echo "no $WINNOW: build first (cmake -G Ninja -S . -B build && ninja -C build)" >&2; exit 1; }
 
@@ -71,4 +73,5 @@ for model in $MODELS; do
   done
 done
 
-python3 "$ROOT/bench/cdr_report.py" --runs "$OUT" --out "$ROOT/bench"
+mkdir -p "$REPORT"
+python3 "$ROOT/bench/cdr_report.py" --runs "$OUT" --out "$REPORT"
