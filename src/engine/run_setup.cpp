@@ -34,7 +34,7 @@ TrainSettings read_train_settings(Config& config) {
   return s;
 }
 
-std::unique_ptr<RunSetup> build_run(Config& config) {
+std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir) {
   auto owned = std::make_unique<RunSetup>();
   RunSetup& run = *owned;
   run.settings = read_train_settings(config);
@@ -54,6 +54,7 @@ std::unique_ptr<RunSetup> build_run(Config& config) {
   context.device = run.settings.device;
   context.noise_rate = run.data.noise_rate;
   context.eval_batch_size = run.settings.eval_batch_size;
+  context.output_dir = output_dir;
   // One seed drives the initial weights.
   torch::manual_seed(run.settings.seed);
   run.method = make_method(context, config);

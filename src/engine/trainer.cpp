@@ -160,7 +160,7 @@ RunResult run_training(Config& config, const RunOptions& options) {
             "{} already holds a run (checkpoint/trainer.json); continue it with --resume {} or "
             "choose another --out", out_dir, out_dir);
   }
-  auto run = build_run(config);
+  auto run = build_run(config, out_dir);
   fs::create_directories(out_dir);
 
   TrainerState state;

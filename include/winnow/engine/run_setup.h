@@ -2,6 +2,7 @@
 // What every run command shares: thread count, device, data, and the method built on them.
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "winnow/core/config.h"
 #include "winnow/engine/data_setup.h"
@@ -32,7 +33,8 @@ struct RunSetup {
 // Reads the whole configuration, loads the data and builds the method (weights seeded by
 // train.seed); then rejects keys nobody read. Held by pointer: the method keeps a pointer
 // to the training data.
-std::unique_ptr<RunSetup> build_run(Config& config);
+// `output_dir` (the run folder) is handed to the method through TrainContext.
+std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir = {});
 
 }  // namespace winnow
 

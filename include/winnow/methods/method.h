@@ -35,6 +35,9 @@ struct TrainContext {
   // Noise rate of the simulation when there is one (forget rates, CDR's tau default to it).
   std::optional<double> noise_rate;
   int64_t eval_batch_size = 1024;
+  // The run folder, for methods that write their own plots (DivideMix's loss histograms);
+  // empty when the method is built outside a run (tests): then they write nothing.
+  std::string output_dir;
 };
 
 // Values a method reports for one epoch; they become fields of the epoch's metrics line.
