@@ -10,7 +10,7 @@
 #
 #   bench/collaborative.sh                       # the full grid (long)
 #   EPOCHS=15 SEEDS=1 MODELS=mlp NOISES=symmetric:0.4 METHODS="standard dml2 grafting dgd distill" \
-#     SUBSET=20000 THREADS=1 bench/collaborative.sh     # the small version in RESULTS_collab.md
+#     SUBSET=20000 THREADS=1 bench/collaborative.sh     # a small version (RESULTS.md)
 #
 # Environment (defaults in brackets):
 #   EPOCHS [50]  SEEDS ["1 2 3"]  MODELS ["cnn4 mlp"]  NOISES ["none symmetric:0.4"]

@@ -76,9 +76,7 @@ def cell(values, usual_count):
 def tables(runs, metrics):
     # values[model][metric][loss][noise] = [value per seed]
     values = defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(list))))
-    loss_order = {}
     for model, noise, loss, _seed, summary in runs:
-        loss_order.setdefault(loss, len(loss_order))
         for metric in metrics:
             value = lookup(summary, metric)
             if isinstance(value, (int, float)):
@@ -95,7 +93,8 @@ def tables(runs, metrics):
             out.append(f"### {model}: {metric} (mean ± sd over {usual} seeds)\n")
             out.append("| loss | " + " | ".join(n.replace("_", " ") for n in noises) + " |")
             out.append("| --- |" + " ---: |" * len(noises))
-            for loss in sorted(by_loss, key=lambda l: loss_order[l]):
+            # CE (the baseline) first, the rest by name.
+            for loss in sorted(by_loss, key=lambda l: (l != "ce", l)):
                 row = [cell(by_loss[loss].get(n, []), usual) for n in noises]
                 out.append(f"| {loss} | " + " | ".join(row) + " |")
             out.append("")

@@ -42,7 +42,7 @@ void apply_preset(DivideMixOptions& o, double rate, bool asymmetric) {
   } else if (o.preset == "fashion_mnist") {
     // Ours, for the MLP (784-256-10) on Fashion-MNIST, SGD lr 0.02: plain CE at 50% symmetric
     // noise peaks in test accuracy after about 3-6 epochs (83-84%) and then memorises the wrong labels
-    // (bench/RESULTS_dividemix.md), so the warm-up must end before memorisation sets in: 5
+    // (bench/RESULTS.md), so the warm-up must end before memorisation sets in: 5
     // epochs, with the GMM then separating the two loss modes clearly. The mlp gets no input
     // augmentation, so the unlabelled consistency term has little to work with; lambda_u = 25
     // (the CIFAR-10 middle value) as for CIFAR-10 at 50%, 0 at <= 20% and asymmetric noise.

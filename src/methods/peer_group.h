@@ -11,7 +11,7 @@
 //                accuracy on the noisy validation split after the latest epoch (network 0
 //                when there is no validation split)
 //   parallel     run the peers' forward/backward of a step on one thread each (default false).
-//                Measured (bench/RESULTS_collab.md): with train.threads = 1 it saves ~17% for
+//                Measured (bench/RESULTS.md): with train.threads = 1 it saves ~17% for
 //                two MLP peers, but train.threads = 2 without it is faster still, and with
 //                both the threads oversubscribe the 2 cores (~20x slower). Results equal the
 //                sequential ones for models that draw no random numbers in training; with
