@@ -4,31 +4,14 @@
 #include "winnow/optim/cdr.h"
 
 #include <cmath>
-#include <sstream>
-#include <type_traits>
 
 #include "winnow/core/error.h"
 #include "winnow/optim/optimizer.h"
 #include "winnow/optim/radix_select.h"
+#include "state_key.h"
 
 namespace winnow {
 namespace {
-
-// LibTorch keys optimizer state by the parameter's TensorImpl: as a string (its address
-// printed by an ostream, as c10::guts::to_string does) up to 1.13, as the raw pointer from 2.0.
-using StateMap = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>;
-using StateKey = StateMap::key_type;
-
-template <typename Key>
-Key state_key_of(const torch::Tensor& parameter) {
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream key;
-    key << parameter.unsafeGetTensorImpl();
-    return key.str();
-  } else {
-    return parameter.unsafeGetTensorImpl();
-  }
-}
 
 void check_options(const CDROptions& o) {
   TORCH_CHECK(o.lr() > 0, "CDR: lr = ", o.lr(), " must be > 0");
@@ -189,7 +172,7 @@ torch::Tensor CDR::step(LossClosure closure) {
         direction.add_(official ? p : p.sign(), lambda);
       }
       if (momentum != 0) {
-        const StateKey key = state_key_of<StateKey>(p);
+        const auto key = detail::state_key_of(p);
         auto it = state_.find(key);
         if (it == state_.end()) {
           auto state = std::make_unique<CDRParamState>();

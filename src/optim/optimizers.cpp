@@ -1,5 +1,6 @@
-// SGD and Adam from LibTorch, by name.
+// SGD from LibTorch and Adam (LibTorch's rule, fused on CPU), by name.
 #include "winnow/core/error.h"
+#include "winnow/optim/fused_adam.h"
 #include "winnow/optim/optimizer.h"
 
 namespace winnow {
@@ -28,7 +29,8 @@ std::unique_ptr<torch::optim::Optimizer> make_adam(const OptimizerSpec& spec, Co
   require(beta1 >= 0 && beta1 < 1, "optim.beta1 = {}: allowed [0, 1)", beta1);
   require(beta2 >= 0 && beta2 < 1, "optim.beta2 = {}: allowed [0, 1)", beta2);
   require(weight_decay >= 0, "optim.weight_decay = {}: must be >= 0", weight_decay);
-  return std::make_unique<torch::optim::Adam>(
+  // torch::optim::Adam's rule, one pass per tensor on CPU (fused_adam.h).
+  return std::make_unique<FusedAdam>(
       spec.parameters,
       torch::optim::AdamOptions(lr).betas({beta1, beta2}).weight_decay(weight_decay));
 }
