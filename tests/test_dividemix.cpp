@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "resume_helpers.h"
 #include "test_helpers.h"
 #include "winnow/core/error.h"
 #include "winnow/engine/trainer.h"
@@ -300,24 +301,7 @@ seed = 7
 threads = 1
 )";
   TempDir dir("dividemix");
-  auto straight_config = Config::from_string(text);
-  RunOptions straight;
-  straight.out_dir = dir / "straight";
-  straight.progress = false;
-  auto result = run_training(straight_config, straight);
-
-  auto first_config = Config::from_string(text);
-  RunOptions killed;
-  killed.out_dir = dir / "resumed";
-  killed.progress = false;
-  killed.stop_after_epochs = 2;
-  run_training(first_config, killed);
-  auto resumed_config = Config::from_file(dir / "resumed/config.toml");
-  RunOptions resume;
-  resume.out_dir = dir / "resumed";
-  resume.resume = true;
-  resume.progress = false;
-  run_training(resumed_config, resume);
+  auto result = winnow_test::train_straight_and_resumed(text, dir, 2);
 
   auto a = read_json(dir / "straight/checkpoint/trainer.json")["metrics"];
   auto b = read_json(dir / "resumed/checkpoint/trainer.json")["metrics"];
