@@ -92,6 +92,11 @@ void write_noise(const std::string& out_dir, const PreparedData& data) {
   atomic_write_json((fs::path(out_dir) / "noise.json").string(), record);
 }
 
+// A progress-line cell: the value, or "-" where the method does not report it.
+std::string cell(double value, const char* format, int width) {
+  return std::isnan(value) ? fmt::format("{:>{}}", "-", width) : fmt::format(fmt::runtime(format), value);
+}
+
 double metric(const nlohmann::ordered_json& line, const char* key) {
   auto it = line.find(key);
   if (it == line.end() || it->is_null()) return std::numeric_limits<double>::quiet_NaN();
@@ -236,9 +241,9 @@ RunResult run_training(Config& config, const RunOptions& options) {
     write_metrics(out_dir, state.metrics);
     if (options.progress) {
       if (terminal) fmt::print("\r\033[K");
-      fmt::print("epoch {:>3}/{}  loss {:.4f}  train {:6.2f}%  val {:6.2f}%  test {:6.2f}%  {:.1f}s\n",
-                 epoch + 1, settings.epochs, metric(line, "train_loss"), metric(line, "train_accuracy"),
-                 val.accuracy, test.accuracy, seconds);
+      fmt::print("epoch {:>3}/{}  loss {}  train {}  val {:6.2f}%  test {:6.2f}%  {:.1f}s\n", epoch + 1,
+                 settings.epochs, cell(metric(line, "train_loss"), "{:.4f}", 6),
+                 cell(metric(line, "train_accuracy"), "{:6.2f}%", 7), val.accuracy, test.accuracy, seconds);
       std::fflush(stdout);
     }
     if (state.stopped_early && options.progress) {
