@@ -14,7 +14,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from reference_standard import CNN4, MLP, load
+from reference_standard import CNN4, MLP, load_split, test_accuracy
 
 
 def main():
@@ -30,13 +30,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    x, y = load("train")
-    xt, yt = load("t10k")
-    order = torch.randperm(len(x))
-    train = order[len(x) // 10:].sort().values
-    x, y = x[train], y[train]
-    mean, std = x.mean(), x.std()
-    x, xt = (x - mean) / std, (xt - mean) / std
+    x, y, xt, yt = load_split()
 
     make = MLP if args.model == "mlp" else CNN4
     model1, model2 = make(), make()
@@ -68,12 +62,8 @@ def main():
             update2.backward()
             optimizer2.step()
         epoch_seconds.append(time.perf_counter() - start)
-    model1.eval()
-    with torch.no_grad():
-        correct = sum((model1(xt[i: i + 1024]).argmax(1) == yt[i: i + 1024]).sum().item()
-                      for i in range(0, len(xt), 1024))
     print(json.dumps({"epoch_seconds": epoch_seconds, "train_samples": len(x),
-                      "test_accuracy": 100.0 * correct / len(xt), "torch": torch.__version__}))
+                      "test_accuracy": test_accuracy(model1, xt, yt), "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

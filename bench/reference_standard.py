@@ -35,6 +35,26 @@ def load(split):
     return x, y
 
 
+def load_split():
+    """Training part (90%, the rest is held out as winnow's validation split) and test set,
+    normalised by the training part's mean and standard deviation."""
+    x, y = load("train")
+    xt, yt = load("t10k")
+    order = torch.randperm(len(x))
+    train = order[len(x) // 10:].sort().values
+    x, y = x[train], y[train]
+    mean, std = x.mean(), x.std()
+    return (x - mean) / std, y, (xt - mean) / std, yt
+
+
+def test_accuracy(model, xt, yt):
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(xt[i: i + 1024]).argmax(1) == yt[i: i + 1024]).sum().item()
+                      for i in range(0, len(xt), 1024))
+    return 100.0 * correct / len(xt)
+
+
 class MLP(nn.Module):
     def __init__(self, hidden=256):
         super().__init__()
@@ -74,14 +94,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    x, y = load("train")
-    xt, yt = load("t10k")
-    order = torch.randperm(len(x))
-    val = order[: len(x) // 10]
-    train = order[len(x) // 10:].sort().values
-    x, y = x[train], y[train]
-    mean, std = x.mean(), x.std()
-    x, xt = (x - mean) / std, (xt - mean) / std
+    x, y, xt, yt = load_split()
 
     model = MLP() if args.model == "mlp" else CNN4()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
@@ -98,12 +111,8 @@ def main():
             loss.backward()
             optimizer.step()
         epoch_seconds.append(time.perf_counter() - start)
-    model.eval()
-    with torch.no_grad():
-        correct = sum((model(xt[i: i + 1024]).argmax(1) == yt[i: i + 1024]).sum().item()
-                      for i in range(0, len(xt), 1024))
     print(json.dumps({"epoch_seconds": epoch_seconds, "train_samples": len(x),
-                      "test_accuracy": 100.0 * correct / len(xt), "torch": torch.__version__}))
+                      "test_accuracy": test_accuracy(model, xt, yt), "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

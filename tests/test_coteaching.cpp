@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "method_helpers.h"
 #include "resume_helpers.h"
 #include "test_helpers.h"
 #include "winnow/core/error.h"
@@ -53,34 +54,15 @@ TrainContext context_for(const Dataset& data, int64_t epochs, uint64_t seed, std
 }
 
 std::unique_ptr<CoTeaching> make(const std::string& name, const TrainContext& context, const std::string& extra = "") {
-  // Tiny matrices: one intra-op thread is fastest and keeps the timing stable on shared cores.
-  torch::set_num_threads(1);
-  auto config = Config::from_string("[model]\nname = 'mlp'\nhidden = [64]\n[method]\nname = '" + name + "'\n" + extra);
-  torch::manual_seed(context.seed);  // as the trainer does before building the method
-  auto method = make_method(context, config);
-  config.check_unknown();
-  if (!dynamic_cast<CoTeaching*>(method.get())) throw std::runtime_error(name + " is not a CoTeaching");
-  return std::unique_ptr<CoTeaching>(static_cast<CoTeaching*>(method.release()));
-}
-
-double value(const EpochLog& log, const std::string& key) {
-  for (const auto& [k, v] : log.values()) {
-    if (k == key) return v;
-  }
-  ADD_FAILURE() << "no " << key << " in the epoch log";
-  return std::nan("");
+  return winnow_test::make_method_as<CoTeaching>(
+      context, "[model]\nname = 'mlp'\nhidden = [64]\n[method]\nname = '" + name + "'\n" + extra);
 }
 
 std::vector<EpochLog> train(CoTeaching& method, const Dataset& data, int64_t epochs, uint64_t seed) {
-  Batcher batcher(data, 64, /*shuffle=*/true, seed);
-  std::vector<EpochLog> logs;
-  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
-    batcher.begin_epoch(epoch);
-    method.set_training(true);
-    logs.push_back(method.train_epoch(epoch, batcher));
-  }
-  return logs;
+  return winnow_test::train_epochs(method, data, epochs, seed);
 }
+
+using winnow_test::value;
 
 std::vector<int64_t> to_vector(const torch::Tensor& t) {
   auto c = t.to(torch::kInt64).contiguous();

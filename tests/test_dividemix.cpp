@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "method_helpers.h"
 #include "resume_helpers.h"
 #include "test_helpers.h"
 #include "winnow/core/error.h"
@@ -54,35 +55,17 @@ TrainContext context_for(const Dataset& data, int64_t epochs, uint64_t seed) {
 }
 
 std::unique_ptr<DivideMix> make(const TrainContext& context, const std::string& extra = "") {
-  torch::set_num_threads(1);
-  auto config = Config::from_string("[model]\nname = 'mlp'\nhidden = [64]\n[optim]\nname = 'sgd'\nlr = 0.02\n"
-                                    "momentum = 0.9\nweight_decay = 5e-4\n[method]\nname = 'dividemix'\n" + extra);
-  torch::manual_seed(context.seed);
-  auto method = make_method(context, config);
-  config.check_unknown();
-  if (!dynamic_cast<DivideMix*>(method.get())) throw std::runtime_error("not a DivideMix");
-  return std::unique_ptr<DivideMix>(static_cast<DivideMix*>(method.release()));
+  return winnow_test::make_method_as<DivideMix>(
+      context, "[model]\nname = 'mlp'\nhidden = [64]\n[optim]\nname = 'sgd'\nlr = 0.02\n"
+               "momentum = 0.9\nweight_decay = 5e-4\n[method]\nname = 'dividemix'\n" + extra);
 }
 
-double value(const EpochLog& log, const std::string& key) {
-  for (const auto& [k, v] : log.values()) {
-    if (k == key) return v;
-  }
-  ADD_FAILURE() << "no " << key << " in the epoch log";
-  return std::nan("");
-}
-
+// MixMatch draws from torch's generator: reseed it per epoch.
 std::vector<EpochLog> train(DivideMix& method, const Dataset& data, int64_t epochs, uint64_t seed) {
-  Batcher batcher(data, 64, /*shuffle=*/true, seed);
-  std::vector<EpochLog> logs;
-  for (int64_t epoch = 0; epoch < epochs; ++epoch) {
-    torch::manual_seed(seed * 1000 + epoch);
-    batcher.begin_epoch(epoch);
-    method.set_training(true);
-    logs.push_back(method.train_epoch(epoch, batcher));
-  }
-  return logs;
+  return winnow_test::train_epochs(method, data, epochs, seed, /*reseed=*/true);
 }
+
+using winnow_test::value;
 
 void expect_tensor_near(const torch::Tensor& actual, const torch::Tensor& expected, double tol) {
   ASSERT_EQ(actual.sizes(), expected.sizes());
