@@ -9,16 +9,17 @@
 #
 # Environment (defaults in brackets):
 #   WINNOW  the CLI binary [./build/winnow]   OUT   runs root [bench/runs/dividemix]
-#   EPOCHS  [30]   SEED [1]   THREADS [1]
+#   EPOCHS  [30]   SEEDS [1] (a list: one run per seed)   THREADS [1]
 #   METHODS [standard coteaching dividemix]
 #   NOISES  type:rate list [symmetric:0.5]; "none:0" is the clean reference
 #   EXTRA   further "--set key=value" arguments for every run
-# bench/summarize_dividemix.py prints the table.
+# bench/summarize_dividemix.py prints the table. Runs are claimed one by one, so two
+# invocations with the same settings (e.g. one per core) share the grid without overlap.
 set -euo pipefail
 WINNOW="${WINNOW:-./build/winnow}"
 OUT="${OUT:-bench/runs/dividemix}"
 EPOCHS="${EPOCHS:-30}"
-SEED="${SEED:-1}"
+SEEDS="${SEEDS:-${SEED:-1}}"
 THREADS="${THREADS:-1}"
 METHODS="${METHODS:-standard coteaching dividemix}"
 NOISES="${NOISES:-symmetric:0.5}"
@@ -28,16 +29,21 @@ failed=0
 for noise in $NOISES; do
   type="${noise%%:*}"
   rate="${noise#*:}"
+  for SEED in $SEEDS; do
   for method in $METHODS; do
     [[ "$type" == none && "$method" != standard ]] && continue
     dir="$OUT/${type}_${rate}/$method"
+    [[ "$SEED" != 1 ]] && dir="${dir}_seed$SEED"  # seed 1 keeps the plain name of earlier runs
     [[ -f "$dir/summary.json" ]] && continue
+    # Claim the run (mkdir is atomic), so several invocations can share one grid, e.g. one
+    # per core with THREADS=1; a claim left by a killed invocation is removed by hand.
+    mkdir -p "$(dirname "$dir")"
+    mkdir "$dir.claim" 2>/dev/null || continue
     # DivideMix runs its shipped config; the others the same [data]/[model]/[optim]/[train]
     # with their own [method] section (the [method] keys of dividemix.toml are DivideMix's).
     config=configs/dividemix.toml
     if [[ "$method" != dividemix ]]; then
-      mkdir -p "$OUT"
-      config="$OUT/${method}_$type.toml"
+      config="$dir.toml"  # one per run: parallel invocations never write the same file
       drop='/^\[method\]/,/^$/d'
       [[ "$type" == none ]] && drop="$drop;/^\\[noise\\]/,/^\$/d"
       sed "$drop" configs/dividemix.toml >"$config"
@@ -48,11 +54,12 @@ for noise in $NOISES; do
     [[ "$type" != none ]] && args+=(--set "noise.type=\"$type\"" --set "noise.rate=$rate")
     [[ "$type" == classmap ]] && args+=(--set 'noise.map="fashion-mnist"')
     args+=("${extra_args[@]}" --out "$dir")
-    mkdir -p "$(dirname "$dir")"
     echo "+ $WINNOW ${args[*]}"
     if ! "$WINNOW" "${args[@]}" >"$dir.log" 2>&1; then
       echo "FAILED: $dir (see $dir.log)" >&2; failed=1
     fi
+    rmdir "$dir.claim"
+  done
   done
 done
 exit $failed

@@ -186,13 +186,52 @@ TEST(DivideMix, EachNetworkTrainsOnItsPeersDivision) {
   auto data = noisy_blobs(600, 3, 0.5);
   auto method = make(context_for(data, 3, 4), "warm_up = 1\n");
   train(*method, data, 2, 5);
-  auto own_first = clean_probability(method->per_sample_losses(0, data), GmmOptions{});
-  auto own_second = clean_probability(method->per_sample_losses(1, data), GmmOptions{});
+  auto own_first = clean_probability(method->per_sample_losses(0, data), method->options().gmm);
+  auto own_second = clean_probability(method->per_sample_losses(1, data), method->options().gmm);
   EXPECT_FALSE(torch::equal(own_first, own_second));
   CoDivision division = method->divide();
   EXPECT_TRUE(torch::equal(division.first.clean_probability, own_second));
   EXPECT_TRUE(torch::equal(division.second.clean_probability, own_first));
   EXPECT_TRUE(torch::equal(division.first.labelled, own_second.gt(0.5).nonzero().squeeze(1)));
+}
+
+TEST(DivideMix, LossHistoryAveragesTheLastEpochsAndRoundTrips) {
+  LossHistory history(2);
+  auto e1 = torch::tensor({0.0, 1.0, 0.5}, torch::kFloat64);
+  auto e2 = torch::tensor({1.0, 0.0, 0.5}, torch::kFloat64);
+  auto e3 = torch::tensor({0.2, 0.4, 0.0}, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(history.push(e1), e1));  // one epoch so far: itself
+  EXPECT_TRUE(torch::allclose(history.push(e2), torch::tensor({0.5, 0.5, 0.5}, torch::kFloat64)));
+  // The oldest epoch drops out: mean of e2 and e3.
+  EXPECT_TRUE(torch::allclose(history.push(e3), torch::tensor({0.6, 0.2, 0.25}, torch::kFloat64)));
+  EXPECT_EQ(history.size(), 2);
+  LossHistory restored(2);
+  restored.restore(history.stacked());
+  auto e4 = torch::tensor({0.0, 0.0, 1.0}, torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(restored.push(e4), history.push(e4)));
+  LossHistory empty(3);
+  empty.restore(LossHistory(3).stacked());
+  EXPECT_EQ(empty.size(), 0);
+  EXPECT_THROW(history.push(torch::zeros({4}, torch::kFloat64)), Error);  // another set's size
+  EXPECT_THROW(LossHistory(0), Error);
+
+  // In the method, loss_average = 3 fits each GMM to the mean of the last 3 co-divides'
+  // normalised losses: four co-divides with a warm-up epoch (which changes the networks and
+  // does not divide) between them.
+  auto data = noisy_blobs(400, 5, 0.5);
+  auto method = make(context_for(data, 3, 6), "warm_up = 1\nloss_average = 3\n");
+  LossHistory expected(3);
+  torch::Tensor averaged, latest;
+  CoDivision division;
+  for (uint64_t call = 0; call < 4; ++call) {
+    train(*method, data, 1, 7 + call);
+    latest = min_max_normalise(method->per_sample_losses(1, data));
+    averaged = expected.push(latest);
+    division = method->divide();
+  }
+  const GmmOptions& gmm = method->options().gmm;
+  EXPECT_TRUE(torch::equal(division.first.clean_probability, clean_probability_of_normalised(averaged, gmm)));
+  EXPECT_FALSE(torch::equal(division.first.clean_probability, clean_probability_of_normalised(latest, gmm)));
 }
 
 TEST(DivideMix, SeparatesNoisyLabelsOnBlobsAndIsDeterministic) {
@@ -251,6 +290,7 @@ TEST(DivideMix, OptionsAreValidatedByNameAndPresetsApply) {
   expect_error("rampup = 0\n", "method.rampup");
   expect_error("gmm_max_iter = 0\n", "method.gmm_max_iter");
   expect_error("gmm_reg_covar = 0\n", "method.gmm_reg_covar");
+  expect_error("loss_average = 0\n", "method.loss_average");
   expect_error("preset = 'mnist'\n", "method.preset");
   expect_error("forget_rate = 0.2\n", "forget_rate");  // unknown key, not ignored
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'cifar100'\n")->options().warm_up, 30);
@@ -258,6 +298,27 @@ TEST(DivideMix, OptionsAreValidatedByNameAndPresetsApply) {
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'cifar10'\n")->options().lambda_u, 25.0);
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'cifar10'\nlambda_u = 3\n")->options().lambda_u, 3.0);
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'fashion_mnist'\n")->options().warm_up, 5);
+  // At 90% noise the CIFAR presets raise tau to 0.6 and average 5 epochs of losses (Appendix B).
+  auto ninety = context_for(data, 2, 1);
+  ninety.noise_rate = 0.9;
+  for (const char* preset : {"cifar10", "cifar100"}) {
+    auto o = make(ninety, fmt::format("preset = '{}'\n", preset))->options();
+    EXPECT_EQ(o.p_threshold, 0.6) << preset;
+    EXPECT_EQ(o.loss_average, 5) << preset;
+    EXPECT_EQ(o.lambda_u, std::string(preset) == "cifar10" ? 50.0 : 150.0) << preset;
+  }
+  EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'cifar10'\n")->options().loss_average, 1);
+  // The CIFAR presets keep the official (sklearn) GMM call; the others fit to convergence.
+  EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'cifar10'\n")->options().gmm.max_iter, 10);
+  EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'fashion_mnist'\n")->options().gmm.max_iter, 500);
+  EXPECT_EQ(winnow_test::make_method_as<DivideMix>(
+                context_for(data, 2, 1),
+                "[noise]\ntype = 'classmap'\n[model]\nname = 'mlp'\n[method]\nname = 'dividemix'\n"
+                "preset = 'fashion_mnist'\n")
+                ->options()
+                .gmm.max_iter,
+            10);
+  EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'none'\ngmm_tol = 1e-3\n")->options().gmm.tol, 1e-3);
 }
 
 TEST(DivideMix, TrainerRunWritesMetricsHistogramsAndResumesBitIdentically) {
@@ -273,6 +334,7 @@ name = "mlp"
 [method]
 name = "dividemix"
 warm_up = 1
+loss_average = 2  # the resumed run must restore the loss history to match
 [optim]
 name = "sgd"
 lr = 0.02

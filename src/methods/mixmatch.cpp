@@ -72,10 +72,42 @@ torch::Tensor min_max_normalise(const torch::Tensor& losses) {
 
 torch::Tensor clean_probability(const torch::Tensor& losses, const GmmOptions& options, GmmFit* fit_out) {
   // Min-max normalisation as the official eval_train, then the GMM.
-  GmmFit fit = fit_gmm2(min_max_normalise(losses), options);
+  return clean_probability_of_normalised(min_max_normalise(losses), options, fit_out);
+}
+
+torch::Tensor clean_probability_of_normalised(const torch::Tensor& normalised, const GmmOptions& options,
+                                              GmmFit* fit_out) {
+  GmmFit fit = fit_gmm2(normalised, options);
   auto p = fit.low_posterior;
   if (fit_out) *fit_out = std::move(fit);
   return p;
+}
+
+LossHistory::LossHistory(int64_t length) : length_(length) {
+  require(length >= 1, "loss history length = {}: must be >= 1 (epochs)", length);
+}
+
+torch::Tensor LossHistory::push(const torch::Tensor& normalised) {
+  auto epoch = normalised.detach().to(torch::kCPU, torch::kFloat64).reshape({-1});
+  require(epochs_.empty() || epochs_.front().numel() == epoch.numel(),
+          "loss history: {} losses after epochs of {}: the training set changed size", epoch.numel(),
+          epochs_.empty() ? 0 : epochs_.front().numel());
+  epochs_.push_back(epoch);
+  while (size() > length_) epochs_.pop_front();
+  return size() == 1 ? epoch : torch::stack(std::vector<torch::Tensor>(epochs_.begin(), epochs_.end())).mean(0);
+}
+
+torch::Tensor LossHistory::stacked() const {
+  if (epochs_.empty()) return torch::zeros({0}, torch::kFloat64);
+  return torch::stack(std::vector<torch::Tensor>(epochs_.begin(), epochs_.end()));
+}
+
+void LossHistory::restore(const torch::Tensor& stacked) {
+  epochs_.clear();
+  if (stacked.dim() != 2) return;  // the empty [0] of a run saved before any co-divide
+  for (int64_t e = std::max<int64_t>(0, stacked.size(0) - length_); e < stacked.size(0); ++e) {
+    epochs_.push_back(stacked[e].to(torch::kFloat64).contiguous());
+  }
 }
 
 namespace {

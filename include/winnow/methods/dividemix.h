@@ -16,7 +16,12 @@
 //   rampup         epochs over which lambda_u ramps up linearly after warm-up (16)
 //   confidence_penalty  negative-entropy penalty in warm-up (default: true for asymmetric
 //                       noise types pairflip/classmap, as the paper does for asym noise)
-//   gmm_max_iter, gmm_tol, gmm_reg_covar   the GMM fit (10, 1e-2, 5e-4: sklearn as used)
+//   gmm_max_iter, gmm_tol, gmm_reg_covar   the GMM fit: the CIFAR presets keep the official
+//                  code's sklearn call (10, 1e-2, 5e-4); fashion_mnist and none fit to
+//                  convergence (500, 1e-7, 5e-4) except under asymmetric noise, see
+//                  apply_preset for why
+//   loss_average   epochs of normalised losses averaged before the GMM (1: none; the
+//                  official code uses 5 at 90% noise)
 //   histograms     write loss_histogram_warmup.svg / loss_histogram_final.svg (true)
 //
 // Augmentation: the two views of a sample come from the trainer's batch augmentation
@@ -45,6 +50,7 @@ struct DivideMixOptions {
   double rampup = 16.0;
   bool confidence_penalty = false;
   GmmOptions gmm;
+  int64_t loss_average = 1;
   bool histograms = true;
 
   static DivideMixOptions from_config(const TrainContext& context, Config& config);
@@ -69,8 +75,9 @@ class DivideMix : public Method {
 
   // eval_train for network k: per-sample CE on all of `data` in eval mode, no augmentation.
   torch::Tensor per_sample_losses(size_t k, const Dataset& data);
-  // Co-divide on the current networks: each network's clean probabilities, then the split
-  // each trains on (network k's from network 1-k's probabilities).
+  // Co-divide on the current networks: each network's clean probabilities (from its losses
+  // averaged over `loss_average` epochs; every call is one epoch of that history), then the
+  // split each trains on (network k's from network 1-k's probabilities).
   CoDivision divide(GmmFit* fit_first = nullptr, GmmFit* fit_second = nullptr,
                     torch::Tensor* normalised_first = nullptr);
   // The division the latest non-warm-up epoch trained on (undefined tensors before).
@@ -89,6 +96,7 @@ class DivideMix : public Method {
   std::vector<std::unique_ptr<torch::optim::Optimizer>> optimizers_;
   Schedule schedule_;
   CoDivision division_;
+  LossHistory history_[2];
 };
 
 }  // namespace winnow

@@ -4,6 +4,7 @@
 // PEER's probabilities), and MixMatch with co-refinement and co-guessing (Sec. 3.2, Alg. 1).
 // Functions of tensors only, so tests can check each by hand.
 #include <cstdint>
+#include <deque>
 
 #include <torch/torch.h>
 
@@ -56,6 +57,29 @@ torch::Tensor min_max_normalise(const torch::Tensor& losses);
 // Co-divide for one network (Sec. 3.1): per-sample losses min-max normalised to [0, 1], a
 // two-component GMM, the clean probability = posterior of the low-mean component.
 torch::Tensor clean_probability(const torch::Tensor& losses, const GmmOptions& options, GmmFit* fit = nullptr);
+
+// The same GMM on values already in [0, 1] (normalised or averaged normalised losses).
+torch::Tensor clean_probability_of_normalised(const torch::Tensor& normalised, const GmmOptions& options,
+                                              GmmFit* fit = nullptr);
+
+// The official code's loss averaging (Train_cifar.py, eval_train, used there at 90% noise):
+// the GMM is fit to the mean of the last `length` epochs' min-max normalised losses, which
+// damps the epoch-to-epoch swings of a network that is starting to fit wrong labels.
+// length 1 is no averaging. Fewer epochs than `length` so far: the mean of those there are.
+class LossHistory {
+ public:
+  explicit LossHistory(int64_t length = 1);
+  // Appends one epoch's normalised losses [N] and returns the mean over the kept epochs.
+  torch::Tensor push(const torch::Tensor& normalised);
+  // For checkpoints: the kept epochs as [epochs, N] (a [0] tensor when empty), and back.
+  torch::Tensor stacked() const;
+  void restore(const torch::Tensor& stacked);
+  int64_t size() const { return static_cast<int64_t>(epochs_.size()); }
+
+ private:
+  int64_t length_;
+  std::deque<torch::Tensor> epochs_;
+};
 
 // The split each network trains on: network k is trained on the division made from its
 // PEER's clean probabilities (Alg. 1 line 4: "(X_k, U_k) from W^(1-k)"), so the networks'
