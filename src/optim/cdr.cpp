@@ -8,6 +8,7 @@
 #include "winnow/core/error.h"
 #include "winnow/optim/optimizer.h"
 #include "winnow/optim/radix_select.h"
+#include "closure.h"
 #include "state_key.h"
 
 namespace winnow {
@@ -113,11 +114,7 @@ bool CDR::splits(const torch::Tensor& parameter, CDRVariant variant) {
 
 torch::Tensor CDR::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
-  torch::Tensor loss;
-  if (closure != nullptr) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
+  torch::Tensor loss = detail::evaluate_closure(closure);
   for (auto& group : param_groups_) {
     const auto& options = static_cast<const CDROptions&>(group.options());
     check_options(options);

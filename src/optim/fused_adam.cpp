@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "closure.h"
 #include "state_key.h"
 
 namespace winnow {
@@ -28,11 +29,7 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
     }
   }
   torch::NoGradGuard no_grad;
-  torch::Tensor loss;
-  if (closure != nullptr) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
+  torch::Tensor loss = detail::evaluate_closure(closure);
   for (auto& group : param_groups_) {
     const auto& options = static_cast<const torch::optim::AdamOptions&>(group.options());
     for (auto& p : group.params()) {
