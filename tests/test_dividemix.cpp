@@ -195,6 +195,30 @@ TEST(DivideMix, EachNetworkTrainsOnItsPeersDivision) {
   EXPECT_TRUE(torch::equal(division.first.labelled, own_second.gt(0.5).nonzero().squeeze(1)));
 }
 
+TEST(DivideMix, SkipsALoneTrailingLabelledSampleOnABatchNormModel) {
+  // cnn4's BatchNorm1d cannot normalise a batch of one in training mode, and co-refinement
+  // runs the network in training mode: a labelled split of k * batch + 1 samples must not
+  // crash. The batch size is chosen from the division the next epoch will make (the same:
+  // the networks do not change in between and loss_average is 1).
+  auto data = noisy_blobs(300, 41, 0.5);
+  data.inputs = data.inputs.reshape({-1, 1, 4, 5});  // 20-D blobs as 4x5 one-channel images
+  auto method = winnow_test::make_method_as<DivideMix>(
+      context_for(data, 2, 5), "[model]\nname = 'cnn4'\n[optim]\nname = 'sgd'\nlr = 0.02\n"
+                               "[method]\nname = 'dividemix'\nwarm_up = 1\n");
+  train(*method, data, 1, 6);
+  const int64_t n_first = method->divide().first.labelled.size(0);
+  ASSERT_GE(n_first, 3);
+  const int64_t batch = n_first - 1;  // network 0 trains on n_first = batch + 1 samples
+  Batcher batcher(data, batch, /*shuffle=*/true, 7);
+  batcher.begin_epoch(1);
+  torch::manual_seed(8);
+  method->set_training(true);
+  EpochLog log;
+  ASSERT_NO_THROW(log = method->train_epoch(1, batcher));
+  EXPECT_EQ(value(log, "labelled_2"), static_cast<double>(n_first));  // network 2's split trains network 0
+  EXPECT_TRUE(std::isfinite(value(log, "train_loss")));
+}
+
 TEST(DivideMix, LossHistoryAveragesTheLastEpochsAndRoundTrips) {
   LossHistory history(2);
   auto e1 = torch::tensor({0.0, 1.0, 0.5}, torch::kFloat64);
