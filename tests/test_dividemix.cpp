@@ -322,6 +322,10 @@ TEST(DivideMix, OptionsAreValidatedByNameAndPresetsApply) {
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'cifar10'\n")->options().lambda_u, 25.0);
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'cifar10'\nlambda_u = 3\n")->options().lambda_u, 3.0);
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'fashion_mnist'\n")->options().warm_up, 5);
+  // MixUp alpha: CIFAR's 4, the Fashion-MNIST preset's 0.5 (short schedules), a set value wins.
+  EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'cifar10'\n")->options().alpha, 4.0);
+  EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'fashion_mnist'\n")->options().alpha, 0.5);
+  EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'fashion_mnist'\nalpha = 2\n")->options().alpha, 2.0);
   // At 90% noise the CIFAR presets raise tau to 0.6 and average 5 epochs of losses (Appendix B).
   auto ninety = context_for(data, 2, 1);
   ninety.noise_rate = 0.9;

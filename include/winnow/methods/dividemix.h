@@ -11,7 +11,7 @@
 //   warm_up        epochs of plain CE (cifar10 10, cifar100 30)
 //   p_threshold    tau: labelled where the peer's clean probability > tau (0.5)
 //   temperature    T of sharpening (0.5)
-//   alpha          MixUp Beta(alpha, alpha) (4)
+//   alpha          MixUp Beta(alpha, alpha) (4; the fashion_mnist preset 0.5)
 //   lambda_u       weight of the unlabelled loss (paper Table/appendix, by noise level)
 //   rampup         epochs over which lambda_u ramps up linearly after warm-up (16)
 //   confidence_penalty  negative-entropy penalty in warm-up (default: true for asymmetric
