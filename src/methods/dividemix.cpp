@@ -59,7 +59,7 @@ void apply_preset(DivideMixOptions& o, double rate, bool asymmetric) {
     // (Clothing1M, WebVision), and ours are short too (30 epochs, not 300). With alpha 4 the
     // networks underfit within the budget: cnn4 at 50% symmetric noise ends at 84.8% test and
     // 86% train accuracy on its clean-labelled samples, against 91.6% for plain CE; alpha 0.5
-    // ends 2.7 points higher. On the mlp (30 epochs, seed 1) alpha 0.5 is +0.7 at 50%
+    // ends 2.7 points higher. On the mlp (30 epochs) alpha 0.5 is +0.8 at 50%
     // symmetric, +2.8 at instance 40% and at class-map 40%, level at 80% (bench/RESULTS.md).
     o.alpha = 0.5;
   }
