@@ -94,6 +94,33 @@ TEST(Trainer, EndToEndWritesTheRunFolder) {
   auto text = read_text(dir / "run/config.toml");
   EXPECT_NE(text.find("lr = 0.001"), std::string::npos) << text;
   EXPECT_NO_THROW(Config::from_file(dir / "run/config.toml"));
+
+  // `winnow evaluate`: the last checkpoint gives the last epoch's test accuracy again, and its
+  // fit of the training set agrees with the predictions in samples.csv, counted here by hand.
+  auto eval = evaluate_run(dir / "run");
+  EXPECT_EQ(eval["epochs_done"], 3);
+  EXPECT_DOUBLE_EQ(eval["test_accuracy"].get<double>(), summary["final_test_accuracy"].get<double>());
+  int64_t n = 0, wrong = 0, right_fit = 0, wrong_true = 0, wrong_memorised = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    std::stringstream row(rows[i]);
+    std::vector<std::string> f;
+    for (std::string field; std::getline(row, field, ',');) f.push_back(field);
+    const bool is_wrong = f[4] == "1";
+    ++n;
+    wrong += is_wrong;
+    if (!is_wrong) right_fit += f[5] == f[2];
+    if (is_wrong) wrong_true += f[5] == f[3];
+    if (is_wrong) wrong_memorised += f[5] == f[2];
+  }
+  const auto& fit = eval["train"];
+  ASSERT_EQ(fit["samples"], n);
+  ASSERT_EQ(fit["wrong_labelled"]["samples"], wrong);
+  ASSERT_EQ(fit["clean_labelled"]["samples"], n - wrong);
+  ASSERT_GT(wrong, 0);
+  EXPECT_DOUBLE_EQ(fit["clean_labelled"]["accuracy"].get<double>(), 100.0 * right_fit / (n - wrong));
+  EXPECT_DOUBLE_EQ(fit["wrong_labelled"]["accuracy_true_labels"].get<double>(), 100.0 * wrong_true / wrong);
+  EXPECT_DOUBLE_EQ(fit["wrong_labelled"]["memorised"].get<double>(), 100.0 * wrong_memorised / wrong);
+  EXPECT_DOUBLE_EQ(fit["accuracy_given_labels"].get<double>(), 100.0 * (right_fit + wrong_memorised) / n);
 }
 
 TEST(Trainer, ResumeIsBitIdenticalToAnUnbrokenRun) {

@@ -274,6 +274,42 @@ RunResult run_training(Config& config, const RunOptions& options) {
   return result;
 }
 
+namespace {
+
+// How the model fits its own training set (unaugmented, eval mode): accuracy against the
+// given labels and, where the truth is known, split by whether the given label is right. On
+// the wrong-labelled samples, accuracy against the true label says what the model learnt
+// despite the noise and `memorised` how many wrong labels it fitted (the quantity that rises
+// when CE overfits the noise, Arpit et al. 2017, and that robust methods keep low).
+nlohmann::ordered_json train_fit(Method& method, const Dataset& train, const TrainSettings& settings) {
+  torch::NoGradGuard no_grad;
+  method.set_training(false);
+  auto predicted = map_batches(train.inputs, settings.eval_batch_size, settings.device,
+                               [&](const torch::Tensor& x) { return method.predict(x); })
+                       .argmax(1)
+                       .to(torch::kCPU);
+  method.set_training(true);
+  auto percent = [](const torch::Tensor& hits) {
+    return hits.numel() ? json_number(100.0 * hits.sum().item<int64_t>() / hits.numel())
+                        : json_number(std::numeric_limits<double>::quiet_NaN());
+  };
+  nlohmann::ordered_json out;
+  out["samples"] = train.size();
+  out["accuracy_given_labels"] = percent(predicted.eq(train.labels));
+  if (!train.has_true_labels()) return out;
+  auto wrong = train.labels.ne(train.true_labels);
+  auto right = wrong.logical_not();
+  out["clean_labelled"] = {{"samples", right.sum().item<int64_t>()},
+                           {"accuracy", percent(predicted.masked_select(right).eq(train.labels.masked_select(right)))}};
+  out["wrong_labelled"] = {
+      {"samples", wrong.sum().item<int64_t>()},
+      {"accuracy_true_labels", percent(predicted.masked_select(wrong).eq(train.true_labels.masked_select(wrong)))},
+      {"memorised", percent(predicted.masked_select(wrong).eq(train.labels.masked_select(wrong)))}};
+  return out;
+}
+
+}  // namespace
+
 nlohmann::json evaluate_run(const std::string& run_dir) {
   const std::string config_path = (fs::path(run_dir) / "config.toml").string();
   require(fs::exists(config_path), "{}: not a run folder (no config.toml)", run_dir);
@@ -304,6 +340,7 @@ nlohmann::json evaluate_run(const std::string& run_dir) {
     }
     out["test_accuracy_per_class"] = per_class;
   }
+  out["train"] = train_fit(*run->method, run->data.train, run->settings);
   return out;
 }
 

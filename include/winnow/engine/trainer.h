@@ -35,7 +35,10 @@ struct RunResult {
 RunResult run_training(Config& config, const RunOptions& options);
 
 // Loads a run folder's configuration and latest checkpoint and evaluates the model on the
-// test set and the noisy validation split; returns accuracies and the per-class test accuracy.
+// test set and the noisy validation split; returns accuracies, the per-class test accuracy and
+// the fit of the training set ("train": accuracy against the given labels and, when the noise
+// was simulated, on the clean- and wrong-labelled samples, with the share of wrong labels the
+// model reproduces, "memorised").
 nlohmann::json evaluate_run(const std::string& run_dir);
 
 }  // namespace winnow
