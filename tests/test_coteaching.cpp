@@ -394,6 +394,18 @@ TEST(Coteaching, ScoresAreProbabilitiesAndSuspectsAreTheForgottenFraction) {
   EXPECT_TRUE(torch::allclose(method->predict_variant("average", x).exp(), expected));
   EXPECT_TRUE(torch::equal(method->predict(x), method->first().forward(x)));  // default: first
   EXPECT_THROW(method->predict_variant("third", x), Error);
+  // The trainer's one-pass form gives exactly what the rules give one by one.
+  for (const char* test_network : {"first", "second", "average"}) {
+    auto other = make("coteaching", context, std::string("test_network = '") + test_network + "'\n");
+    other->set_training(false);
+    auto all = other->predict_all_rules(x);
+    const auto variants = other->prediction_variants();
+    ASSERT_EQ(all.size(0), 1 + static_cast<int64_t>(variants.size()));
+    EXPECT_TRUE(torch::equal(all[0], other->predict(x))) << test_network;
+    for (size_t v = 0; v < variants.size(); ++v) {
+      EXPECT_TRUE(torch::equal(all[1 + v], other->predict_variant(variants[v], x))) << variants[v];
+    }
+  }
 }
 
 TEST(Coteaching, OptionsAreValidatedByName) {

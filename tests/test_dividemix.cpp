@@ -294,6 +294,19 @@ TEST(DivideMix, SeparatesNoisyLabelsOnBlobsAndIsDeterministic) {
     for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i]));
     EXPECT_FALSE(torch::equal(pa[0], pc[0]));
   }
+  // Test time: predict() is the mean of the two networks' logits, and the trainer's one-pass
+  // form gives exactly what the rules give one by one.
+  torch::NoGradGuard no_grad;
+  a->set_training(false);
+  auto x = data.inputs.slice(0, 0, 7);
+  auto first = a->network(0).forward(x), second = a->network(1).forward(x);
+  EXPECT_TRUE(torch::allclose(a->predict(x), 0.5 * (first + second)));
+  auto all = a->predict_all_rules(x);
+  ASSERT_EQ(all.sizes(), (std::vector<int64_t>{3, 7, data.num_classes}));
+  EXPECT_TRUE(torch::equal(all[0], a->predict(x)));
+  EXPECT_TRUE(torch::equal(all[1], a->predict_variant("first", x)));
+  EXPECT_TRUE(torch::equal(all[2], a->predict_variant("second", x)));
+  EXPECT_THROW(a->predict_variant("third", x), Error);
 }
 
 TEST(DivideMix, OptionsAreValidatedByNameAndPresetsApply) {

@@ -42,15 +42,26 @@ Evaluation evaluate(Method& method, const Dataset& data, const TrainSettings& se
   return result;
 }
 
-// Test accuracy under one of the method's extra test-time rules.
-double evaluate_variant(Method& method, const std::string& variant, const Dataset& data,
-                        const TrainSettings& settings) {
+// evaluate() under predict() and, in `variant_accuracy`, the accuracy under each of the
+// method's extra test-time rules, from one pass (predict_all_rules) over `data`.
+Evaluation evaluate_all_rules(Method& method, const Dataset& data, const TrainSettings& settings,
+                              std::vector<double>& variant_accuracy) {
+  Evaluation result;
+  variant_accuracy.clear();
+  if (data.size() == 0) return result;
   torch::NoGradGuard no_grad;
   method.set_training(false);
+  // [N, 1 + V, C]: map_batches joins batches along the first axis.
   auto logits = map_batches(data.inputs, settings.eval_batch_size, settings.device,
-                            [&](const torch::Tensor& x) { return method.predict_variant(variant, x); });
+                            [&](const torch::Tensor& x) { return method.predict_all_rules(x).transpose(0, 1); });
   method.set_training(true);
-  return accuracy_percent(logits, data.labels);
+  auto main = logits.select(1, 0).contiguous();
+  result.accuracy = accuracy_percent(main, data.labels);
+  result.loss = torch::nn::functional::cross_entropy(main, data.labels).item<double>();
+  for (int64_t rule = 1; rule < logits.size(1); ++rule) {
+    variant_accuracy.push_back(accuracy_percent(logits.select(1, rule), data.labels));
+  }
+  return result;
 }
 
 std::string default_out_dir(Config& config) {
@@ -213,7 +224,10 @@ RunResult run_training(Config& config, const RunOptions& options) {
     state.samples_trained += run->data.train.size();
 
     Evaluation val = evaluate(*run->method, run->data.val, settings);
-    Evaluation test = run->data.test ? evaluate(*run->method, *run->data.test, settings) : Evaluation{};
+    std::vector<double> variant_accuracy;
+    Evaluation test = run->data.test
+                          ? evaluate_all_rules(*run->method, *run->data.test, settings, variant_accuracy)
+                          : Evaluation{};
     nlohmann::ordered_json line;
     line["epoch"] = epoch + 1;
     for (const auto& [key, value] : log.values()) line[key] = json_number(value);
@@ -221,9 +235,12 @@ RunResult run_training(Config& config, const RunOptions& options) {
     line["val_loss"] = json_number(val.loss);
     line["test_accuracy"] = json_number(test.accuracy);
     if (run->data.test) {
-      for (const auto& variant : run->method->prediction_variants()) {
-        line["test_accuracy_" + variant] =
-            json_number(evaluate_variant(*run->method, variant, *run->data.test, settings));
+      const auto variants = run->method->prediction_variants();
+      require(variants.size() == variant_accuracy.size(),
+              "{}: predict_all_rules gave {} test-time rules besides predict(); prediction_variants() "
+              "names {}", run->method->describe(), variant_accuracy.size(), variants.size());
+      for (size_t v = 0; v < variants.size(); ++v) {
+        line["test_accuracy_" + variants[v]] = json_number(variant_accuracy[v]);
       }
     }
     line["epoch_seconds"] = seconds;

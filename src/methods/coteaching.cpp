@@ -361,13 +361,26 @@ EpochLog CoTeaching::train_epoch(int64_t epoch, Batcher& batcher) {
   return log;
 }
 
+torch::Tensor CoTeaching::combine(const std::string& rule, const torch::Tensor& first, const torch::Tensor& second) {
+  if (rule == "first") return first;
+  if (rule == "second") return second;
+  // The log of the averaged softmax: its argmax is the ensemble's prediction and its cross
+  // entropy is the ensemble's loss.
+  return (0.5 * (torch::softmax(first, 1) + torch::softmax(second, 1))).log();
+}
+
 torch::Tensor CoTeaching::predict_with(const std::string& rule, const torch::Tensor& inputs) {
   if (rule == "first") return first_->forward(inputs);
   if (rule == "second") return second_->forward(inputs);
-  // The log of the averaged softmax: its argmax is the ensemble's prediction and its cross
-  // entropy is the ensemble's loss.
-  auto probabilities = 0.5 * (torch::softmax(first_->forward(inputs), 1) + torch::softmax(second_->forward(inputs), 1));
-  return probabilities.log();
+  return combine(rule, first_->forward(inputs), second_->forward(inputs));
+}
+
+torch::Tensor CoTeaching::predict_all_rules(const torch::Tensor& inputs) {
+  auto first = first_->forward(inputs);
+  auto second = second_->forward(inputs);
+  std::vector<torch::Tensor> logits{combine(options_.test_network, first, second)};
+  for (const auto& rule : prediction_variants()) logits.push_back(combine(rule, first, second));
+  return torch::stack(logits);
 }
 
 torch::Tensor CoTeaching::predict(const torch::Tensor& inputs) { return predict_with(options_.test_network, inputs); }

@@ -14,6 +14,12 @@ torch::Tensor map_batches(const torch::Tensor& inputs, int64_t batch_size, torch
   return torch::cat(outputs);
 }
 
+torch::Tensor Method::predict_all_rules(const torch::Tensor& inputs) {
+  std::vector<torch::Tensor> logits{predict(inputs)};
+  for (const auto& variant : prediction_variants()) logits.push_back(predict_variant(variant, inputs));
+  return torch::stack(logits);
+}
+
 torch::Tensor predict_probabilities(Network& network, const Dataset& data, torch::Device device,
                                     int64_t batch_size) {
   torch::NoGradGuard no_grad;

@@ -56,6 +56,7 @@ class CoTeaching : public Method {
   torch::Tensor predict(const torch::Tensor& inputs) override;
   std::vector<std::string> prediction_variants() const override;
   torch::Tensor predict_variant(const std::string& variant, const torch::Tensor& inputs) override;
+  torch::Tensor predict_all_rules(const torch::Tensor& inputs) override;
   void set_training(bool training) override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
@@ -78,6 +79,8 @@ class CoTeaching : public Method {
   };
   Criterion criterion(const Dataset& data);
   torch::Tensor predict_with(const std::string& rule, const torch::Tensor& inputs);
+  // The rule `rule` from the two networks' logits on the same batch.
+  static torch::Tensor combine(const std::string& rule, const torch::Tensor& first, const torch::Tensor& second);
 
   CoTeachingOptions options_;
   std::shared_ptr<Network> first_, second_;

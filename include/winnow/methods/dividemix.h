@@ -66,6 +66,7 @@ class DivideMix : public Method {
   torch::Tensor predict(const torch::Tensor& inputs) override;
   std::vector<std::string> prediction_variants() const override;
   torch::Tensor predict_variant(const std::string& variant, const torch::Tensor& inputs) override;
+  torch::Tensor predict_all_rules(const torch::Tensor& inputs) override;
   void set_training(bool training) override;
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;

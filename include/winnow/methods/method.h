@@ -74,6 +74,11 @@ class Method {
   virtual torch::Tensor predict_variant(const std::string& variant, const torch::Tensor& inputs) {
     return predict(inputs);
   }
+  // predict() and then each of prediction_variants() on one batch, stacked: [1 + V, N, C];
+  // same calling rules as predict(). The trainer tests every epoch under every rule, so a
+  // method whose rules share networks overrides this to run each network once (Co-teaching:
+  // 2 forwards instead of 5). The default calls the rules in turn.
+  virtual torch::Tensor predict_all_rules(const torch::Tensor& inputs);
   // Switches every network between training and evaluation mode.
   virtual void set_training(bool training) = 0;
   // Everything a resumed run needs: weights, optimizer state, per-sample state.
