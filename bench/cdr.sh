@@ -15,7 +15,9 @@
 #   MILESTONES ["[10,20]"]  OPTIMIZERS ["sgd cdr"]  VARIANT [paper] (CDR: paper | official)
 #   THREADS [all cores]  OUT [runs/cdr-bench]  WINNOW [build/winnow]  EXTRA (more --set args)
 #   REPORT [bench/cdr/latest] (folder for cdr_table.md and cdr_curves.svg)
-# A finished run (summary.json with "complete": true) is skipped; an interrupted one resumes.
+#   FORCE [0] (1 reruns complete runs)  DRY_RUN [0] (1 prints the commands only)
+# Each run's output goes to <run folder>.log. bench/lib.sh skips complete runs, resumes
+# interrupted ones and lets several invocations share the grid (e.g. one per core, THREADS=1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,7 +34,9 @@ WINNOW="${WINNOW:-$ROOT/build/winnow}"
 EXTRA="${EXTRA:-}"
 REPORT="${REPORT:-$ROOT/bench/cdr/latest}"
 
-[[ -x "$WINNOW" ]] || { echo "no $WINNOW: build first (cmake -G Ninja -S . -B build && ninja -C build)" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_require_winnow
 
 for model in $MODELS; do
   for noise in $NOISES; do
@@ -42,12 +46,7 @@ for model in $MODELS; do
       for seed in $SEEDS; do
         label="$optimizer"
         [[ "$optimizer" == cdr && "$VARIANT" != paper ]] && label="cdr-$VARIANT"
-        dir="$OUT/$model/${type}-${rate}/$label/seed$seed"
-        if [[ -f "$dir/summary.json" ]] && grep -q '"complete": true' "$dir/summary.json"; then
-          echo "done already: $dir"
-          continue
-        fi
-        args=(train
+        args=(
           --set "model.name=$model"
           --set "noise.type=$type" --set "noise.rate=$rate"
           --set "data.val_fraction=0.1"
@@ -61,17 +60,13 @@ for model in $MODELS; do
         fi
         # shellcheck disable=SC2206
         args+=($EXTRA)
-        if [[ -f "$dir/checkpoint/trainer.json" ]]; then
-          args+=(--resume "$dir")
-        else
-          args+=(--out "$dir")
-        fi
-        echo "+ $WINNOW ${args[*]}"
-        "$WINNOW" "${args[@]}"
+        bench_run "$OUT/$model/${type}-${rate}/$label/seed$seed" "${args[@]}"
       done
     done
   done
 done
 
+[[ "${DRY_RUN:-0}" == 1 ]] && exit 0
 mkdir -p "$REPORT"
 python3 "$ROOT/bench/cdr_report.py" --runs "$OUT" --out "$REPORT"
+exit "$(bench_status)"

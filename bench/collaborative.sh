@@ -17,7 +17,9 @@
 #   METHODS ["standard dml2 dml3 grafting dgd distill"]  TEACHER_MODEL [cnn4]  TEACHER_EPOCHS [10]
 #   SUBSET [0: all training samples]  THREADS [all cores]  JOBS [1: runs at a time]
 #   OUT [runs/collab-bench]  WINNOW [build/winnow]  EXTRA (more --set args for every run)
-# A finished run (summary.json with "complete": true) is skipped; an interrupted one resumes.
+#   FORCE [0] (1 reruns complete runs)  DRY_RUN [0] (1 prints the commands only)
+# Each run's output goes to <run folder>.log. bench/lib.sh skips complete runs, resumes
+# interrupted ones and lets several invocations share the grid.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -35,22 +37,12 @@ OUT="${OUT:-$ROOT/runs/collab-bench}"
 WINNOW="${WINNOW:-$ROOT/build/winnow}"
 EXTRA="${EXTRA:-}"
 
-[[ -x "$WINNOW" ]] || { echo "no $WINNOW: build first (cmake -G Ninja -S . -B build && ninja -C build)" >&2; exit 1; }
-
-# run DIR ARGS...: trains into DIR unless it is complete; resumes an interrupted run.
-run() {
-  local dir="$1"; shift
-  if [[ -f "$dir/summary.json" ]] && grep -q '"complete": true' "$dir/summary.json"; then
-    echo "done already: $dir"; return
-  fi
-  mkdir -p "$(dirname "$dir")"
-  local resume=()
-  [[ -f "$dir/checkpoint/trainer.json" ]] && resume=(--resume "$dir")
-  echo "run: $dir"
-  # shellcheck disable=SC2086
-  "$WINNOW" train "$@" --set "train.threads=$THREADS" --set "data.subset=$SUBSET" $EXTRA \
-    --out "$dir" "${resume[@]}" > "$dir.log" 2>&1 || { echo "FAILED: $dir (see $dir.log)" >&2; return 1; }
-}
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+bench_require_winnow
+BENCH_MAX_JOBS="$JOBS"
+# shellcheck disable=SC2206
+every=(--set "train.threads=$THREADS" --set "data.subset=$SUBSET" $EXTRA)
 
 noise_args() {
   if [[ "$1" == none ]]; then echo "--set noise.type=none"; else
@@ -65,13 +57,11 @@ for noise in $NOISES; do
     common+=($(noise_args "$noise"))
     teacher="$OUT/teacher-$TEACHER_MODEL/$label/seed$seed"
     if [[ " $METHODS " == *" dgd "* || " $METHODS " == *" distill "* ]]; then
-      run "$teacher" "${common[@]}" --set "train.epochs=$TEACHER_EPOCHS" --set "model.name=$TEACHER_MODEL" \
-        --set "method.name=standard"
+      bench_run "$teacher" "${common[@]}" --set "train.epochs=$TEACHER_EPOCHS" \
+        --set "model.name=$TEACHER_MODEL" --set "method.name=standard" "${every[@]}"
     fi
-    pids=()
     for model in $MODELS; do
       for method in $METHODS; do
-        dir="$OUT/$model/$label/$method/seed$seed"
         args=("${common[@]}" --set "model.name=$model")
         case "$method" in
           standard) args+=(--set method.name=standard) ;;
@@ -82,12 +72,18 @@ for noise in $NOISES; do
           distill) args+=(--set method.name=distill --set "method.teacher='$teacher'") ;;
           *) echo "unknown method $method" >&2; exit 1 ;;
         esac
-        run "$dir" "${args[@]}" &
-        pids+=($!)
-        if (( ${#pids[@]} >= JOBS )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+        if [[ ("$method" == dgd || "$method" == distill) && "${DRY_RUN:-0}" != 1 ]] &&
+           ! bench_complete "$teacher"; then
+          echo "skip $method ($model, $label, seed $seed): its teacher $teacher is not complete" \
+            "(failed, or another invocation trains it: run again once it is)" >&2
+          continue
+        fi
+        bench_run_bg "$OUT/$model/$label/$method/seed$seed" "${args[@]}" "${every[@]}"
       done
     done
-    for pid in "${pids[@]}"; do wait "$pid"; done
+    bench_wait_all
   done
 done
+[[ "${DRY_RUN:-0}" == 1 ]] && exit 0
 python3 "$ROOT/bench/collab_summary.py" "$OUT"
+exit "$(bench_status)"

@@ -20,9 +20,11 @@
 #   FORCE    1 reruns runs whose summary.json exists [0]
 #   DRY_RUN  1 prints the commands without running  [0]
 #
-# Layout: $OUT/<model>/<noise type>_<rate>/<method>/seed_<seed>/ holds one run; a run folder
-# with a checkpoint but no summary.json is resumed. bench/summarize_coteaching.py turns the
-# runs into $OUT/summary.md. Exits non-zero if any run failed.
+# Layout: $OUT/<model>/<noise type>_<rate>/<method>/seed_<seed>/ holds one run, and
+# seed_<seed>.log its output. bench/lib.sh skips complete runs, resumes interrupted ones and
+# lets several invocations share the grid (e.g. one per core with
+# EXTRA="--set train.threads=1"). bench/summarize_coteaching.py turns the runs into
+# $OUT/summary.md. Exits non-zero if any run failed.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,15 +38,12 @@ NOISES="${NOISES:-symmetric:0.2 symmetric:0.5 symmetric:0.8 pairflip:0.45 instan
 EXTRA="${EXTRA:-}"
 FORCE="${FORCE:-0}"
 DRY_RUN="${DRY_RUN:-0}"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
-if [[ "$DRY_RUN" != 1 && ! -x "$WINNOW" ]]; then
-  echo "coteaching.sh: no executable CLI at WINNOW=$WINNOW (build it, or set WINNOW)" >&2
-  exit 2
-fi
+bench_require_winnow
 
 read -r -a extra_args <<<"$EXTRA"
-failed=0
-total=0
 for model in $MODELS; do
   for noise in $NOISES; do
     if [[ "$noise" != *:* ]]; then
@@ -55,50 +54,21 @@ for model in $MODELS; do
     noise_rate="${noise#*:}"
     for method in $METHODS; do
       for seed in $SEEDS; do
-        dir="$OUT/$model/${noise_type}_${noise_rate}/$method/seed_$seed"
-        total=$((total + 1))
-        if [[ "$FORCE" != 1 && -f "$dir/summary.json" ]]; then
-          echo "skip (done): $dir"
-          continue
-        fi
-        if [[ "$FORCE" != 1 && -f "$dir/checkpoint/trainer.json" ]]; then
-          cmd=("$WINNOW" train --resume "$dir")
-        else
-          rm -rf "$dir"
-          cmd=("$WINNOW" train
-               --set "data.name=fashion-mnist"
-               --set "model.name=$model"
-               --set "method.name=$method"
-               --set "loss.name=ce"
-               --set "noise.type=$noise_type"
-               --set "noise.rate=$noise_rate"
-               --set "optim.name=adam"
-               --set "optim.lr=0.001"
-               --set "optim.schedule=coteaching"
-               --set "optim.decay_start=80"
-               --set "train.batch_size=128"
-               --set "train.epochs=$EPOCHS"
-               --set "train.seed=$seed"
-               ${extra_args[@]+"${extra_args[@]}"}
-               --out "$dir")
-        fi
-        if [[ "$DRY_RUN" == 1 ]]; then
-          printf '%q ' "${cmd[@]}"
-          printf '\n'
-          continue
-        fi
-        mkdir -p "$dir"
-        echo "run: $model $noise_type $noise_rate $method seed=$seed"
-        start=$(date +%s)
-        rc=0
-        "${cmd[@]}" >>"$dir/stdout.log" 2>>"$dir/stderr.log" || rc=$?
-        if [[ "$rc" == 0 ]]; then
-          echo "  done in $(( $(date +%s) - start )) s"
-        else
-          failed=$((failed + 1))
-          echo "  FAILED (exit $rc): see $dir/stderr.log" >&2
-          tail -n 5 "$dir/stderr.log" >&2 || true
-        fi
+        bench_run "$OUT/$model/${noise_type}_${noise_rate}/$method/seed_$seed" \
+          --set "data.name=fashion-mnist" \
+          --set "model.name=$model" \
+          --set "method.name=$method" \
+          --set "loss.name=ce" \
+          --set "noise.type=$noise_type" \
+          --set "noise.rate=$noise_rate" \
+          --set "optim.name=adam" \
+          --set "optim.lr=0.001" \
+          --set "optim.schedule=coteaching" \
+          --set "optim.decay_start=80" \
+          --set "train.batch_size=128" \
+          --set "train.epochs=$EPOCHS" \
+          --set "train.seed=$seed" \
+          ${extra_args[@]+"${extra_args[@]}"}
       done
     done
   done
@@ -106,6 +76,6 @@ done
 
 if [[ "$DRY_RUN" != 1 ]]; then
   python3 "$here/summarize_coteaching.py" "$OUT" | tee "$OUT/summary.md"
-  echo "wrote $OUT/summary.md ($total runs, $failed failed)"
+  echo "wrote $OUT/summary.md ($BENCH_TOTAL runs, $BENCH_FAILED failed)"
 fi
-[[ "$failed" == 0 ]]
+exit "$(bench_status)"

@@ -39,20 +39,24 @@ bench_complete() {
 # only after the foreground command returns, hence the background child and `wait`).
 BENCH_CHILD=""
 BENCH_JOBS=()
+# Ends the foreground run, if any, and gives up its claim.
 _bench_release() {
-  local pid
-  for pid in "$BENCH_CHILD" ${BENCH_JOBS[@]+"${BENCH_JOBS[@]}"}; do
-    if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; fi
-  done
+  if [[ -n "$BENCH_CHILD" ]]; then kill "$BENCH_CHILD" 2>/dev/null || true; fi
   if [[ -n "$BENCH_CLAIM" ]]; then rmdir "$BENCH_CLAIM" 2>/dev/null || true; fi
   BENCH_CHILD=""
-  BENCH_JOBS=()
   BENCH_CLAIM=""
 }
+# On the way out: that, and the background runs (each releases its own claim on TERM).
+_bench_stop() {
+  _bench_release
+  local pid
+  for pid in ${BENCH_JOBS[@]+"${BENCH_JOBS[@]}"}; do kill "$pid" 2>/dev/null || true; done
+  BENCH_JOBS=()
+}
 _bench_traps() {
-  trap '_bench_release; exit 130' INT
-  trap '_bench_release; exit 143' TERM
-  trap '_bench_release' EXIT
+  trap '_bench_stop; exit 130' INT
+  trap '_bench_stop; exit 143' TERM
+  trap '_bench_stop' EXIT
 }
 _bench_traps
 

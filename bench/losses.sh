@@ -25,8 +25,10 @@
 #   DRY_RUN  1 prints the commands without running  [0]
 #
 # Layout: $OUT/<model>/<noise type>_<rate>/<loss>/seed_<seed>/ holds one run (summary.json,
-# metrics.jsonl, config.toml, ...); bench/summarize.py reads that layout. A failed run is
-# reported and skipped; the script exits non-zero at the end if any run failed.
+# metrics.jsonl, config.toml, ...) and seed_<seed>.log its output; bench/summarize.py reads
+# that layout. bench/lib.sh skips complete runs, resumes interrupted ones and lets several
+# invocations share the grid. A failed run is reported and skipped; the script exits
+# non-zero at the end if any run failed.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,17 +42,14 @@ NOISES="${NOISES:-symmetric:0.2 symmetric:0.5 symmetric:0.8 pairflip:0.45}"
 EXTRA="${EXTRA:-}"
 FORCE="${FORCE:-0}"
 DRY_RUN="${DRY_RUN:-0}"
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 
-if [[ "$DRY_RUN" != 1 && ! -x "$WINNOW" ]]; then
-  echo "losses.sh: no executable CLI at WINNOW=$WINNOW (build it, or set WINNOW)" >&2
-  exit 2
-fi
+bench_require_winnow
 
 read -r -a extra_args <<<"$EXTRA"
 DMI_EXTRA="${DMI_EXTRA:---set optim.schedule=multistep --set optim.milestones=[$((EPOCHS * 120 / 220))] --set optim.gamma=0.01}"
 read -r -a dmi_args <<<"$DMI_EXTRA"
-failed=0
-total=0
 for model in $MODELS; do
   for noise in $NOISES; do
     if [[ "$noise" != *:* ]]; then
@@ -61,41 +60,17 @@ for model in $MODELS; do
     noise_rate="${noise#*:}"
     for loss in $LOSSES; do
       for seed in $SEEDS; do
-        dir="$OUT/$model/${noise_type}_${noise_rate}/$loss/seed_$seed"
-        total=$((total + 1))
-        if [[ "$FORCE" != 1 && -f "$dir/summary.json" ]]; then
-          echo "skip (done): $dir"
-          continue
-        fi
         loss_args=()
         if [[ "$loss" == dmi ]]; then loss_args=(${dmi_args[@]+"${dmi_args[@]}"}); fi
-        cmd=("$WINNOW" train
-             --set "loss.name=$loss"
-             --set "noise.type=$noise_type"
-             --set "noise.rate=$noise_rate"
-             --set "model.name=$model"
-             --set "train.epochs=$EPOCHS"
-             --set "train.seed=$seed"
-             ${loss_args[@]+"${loss_args[@]}"}
-             ${extra_args[@]+"${extra_args[@]}"}
-             --out "$dir")
-        if [[ "$DRY_RUN" == 1 ]]; then
-          printf '%q ' "${cmd[@]}"
-          printf '\n'
-          continue
-        fi
-        mkdir -p "$dir"
-        echo "run: $model $noise_type $noise_rate $loss seed=$seed"
-        start=$(date +%s)
-        rc=0
-        "${cmd[@]}" >"$dir/stdout.log" 2>"$dir/stderr.log" || rc=$?
-        if [[ "$rc" == 0 ]]; then
-          echo "  done in $(( $(date +%s) - start )) s"
-        else
-          failed=$((failed + 1))
-          echo "  FAILED (exit $rc): see $dir/stderr.log" >&2
-          tail -n 5 "$dir/stderr.log" >&2 || true
-        fi
+        bench_run "$OUT/$model/${noise_type}_${noise_rate}/$loss/seed_$seed" \
+          --set "loss.name=$loss" \
+          --set "noise.type=$noise_type" \
+          --set "noise.rate=$noise_rate" \
+          --set "model.name=$model" \
+          --set "train.epochs=$EPOCHS" \
+          --set "train.seed=$seed" \
+          ${loss_args[@]+"${loss_args[@]}"} \
+          ${extra_args[@]+"${extra_args[@]}"}
       done
     done
   done
@@ -103,6 +78,6 @@ done
 
 if [[ "$DRY_RUN" != 1 ]]; then
   python3 "$here/summarize.py" "$OUT" | tee "$OUT/summary.md"
-  echo "wrote $OUT/summary.md ($total runs, $failed failed)"
+  echo "wrote $OUT/summary.md ($BENCH_TOTAL runs, $BENCH_FAILED failed)"
 fi
-[[ "$failed" == 0 ]]
+exit "$(bench_status)"
