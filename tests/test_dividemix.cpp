@@ -11,6 +11,7 @@
 #include "resume_helpers.h"
 #include "test_helpers.h"
 #include "winnow/core/error.h"
+#include "winnow/estimate/noise_source.h"
 #include "winnow/engine/trainer.h"
 #include "winnow/eval/metrics.h"
 #include "winnow/methods/dividemix.h"
@@ -360,6 +361,38 @@ TEST(DivideMix, OptionsAreValidatedByNameAndPresetsApply) {
                 .gmm.max_iter,
             10);
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'none'\ngmm_tol = 1e-3\n")->options().gmm.tol, 1e-3);
+}
+
+// On a user's own labels the preset reads the estimate: its rate, and the asymmetric switch
+// from the shape of the estimated T.
+TEST(DivideMix, PresetTakesTheNoiseEstimateOnOwnLabels) {
+  auto data = noisy_blobs(200, 1, 0.3);
+  auto estimate_with = [](double rate, bool asymmetric) {
+    return std::make_shared<NoiseSource>(std::nullopt, std::nullopt, [=] {
+      NoiseEstimate e;
+      e.noise_rate = rate;
+      e.asymmetric = asymmetric;
+      e.transition = torch::eye(2, torch::kFloat64);
+      e.prior = torch::full({2}, 0.5, torch::kFloat64);
+      return e;
+    });
+  };
+  auto own = context_for(data, 2, 1);
+  own.noise_rate.reset();
+  own.noise_source = estimate_with(0.5, false);
+  auto symmetric = make(own, "preset = 'cifar10'\n")->options();
+  EXPECT_EQ(symmetric.lambda_u, 25.0);  // CIFAR-10 at 50% symmetric
+  EXPECT_FALSE(symmetric.confidence_penalty);
+  own.noise_source = estimate_with(0.4, true);
+  auto asymmetric = make(own, "preset = 'cifar10'\n")->options();
+  EXPECT_EQ(asymmetric.lambda_u, 0.0);  // CIFAR-10 asymmetric
+  EXPECT_TRUE(asymmetric.confidence_penalty);
+  ASSERT_EQ(own.noise_source->auto_settings().size(), 2u);
+  EXPECT_EQ(own.noise_source->auto_settings()[0].first, "method.asymmetric");
+  EXPECT_EQ(own.noise_source->auto_settings()[1].first, "method.noise_rate");
+  // A value in the configuration wins over the estimate.
+  own.noise_source = estimate_with(0.4, true);
+  EXPECT_FALSE(make(own, "preset = 'cifar10'\nasymmetric = false\n")->options().confidence_penalty);
 }
 
 TEST(DivideMix, TrainerRunWritesMetricsHistogramsAndResumesBitIdentically) {

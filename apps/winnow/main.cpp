@@ -9,6 +9,7 @@
 
 #include "winnow/core/error.h"
 #include "winnow/engine/data_setup.h"
+#include "winnow/engine/inspect.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/engine/trainer.h"
 #include "winnow/losses/loss.h"
@@ -181,6 +182,20 @@ int main(int argc, char** argv) {
   train->add_flag("--print-config", print_config, "print the fully resolved configuration and exit");
   train->footer([] { return defaults_footer(); });
 
+  auto* inspect = app.add_subcommand(
+      "inspect", "find the wrong labels: estimate the noise, rank every training sample (samples.csv, estimate.json)");
+  inspect->add_option("--config", config_path, "TOML configuration file (the same as train's)")
+      ->check(CLI::ExistingFile);
+  inspect->add_option("--set", overrides, "override one key: section.key=value (repeatable)");
+  inspect->add_option("--out", out, "output folder (samples.csv, estimate.json, probabilities.npy)")->required();
+  inspect->add_flag("--quiet", quiet, "print nothing but errors");
+  inspect->footer(
+      "\n[estimate] protocol = crossfit | single_run, folds (5), epochs (10 per fold), select_epoch = best_val | last,\n"
+      "  recipe = ce | config (ce: the configured model with cross entropy and Adam; config: the configured\n"
+      "  method, loss and optimizer), estimator = confident_learning | anchor, lr (0.001)\n"
+      "[inspect] filter_by = prune_by_noise_rate | prune_by_class | both | confident_learning | predicted_neq_given,\n"
+      "  rank_by = self_confidence | normalized_margin | confidence_weighted_entropy, show (10)\n");
+
   auto* evaluate = app.add_subcommand("evaluate", "evaluate a run folder's last checkpoint (prints JSON)");
   evaluate->add_option("--run", run_dir, "run folder")->required()->check(CLI::ExistingDirectory);
 
@@ -200,6 +215,15 @@ int main(int argc, char** argv) {
   try {
     if (train->parsed()) {
       return cmd_train(config_path, overrides, out, resume, quiet, print_config, join_command_line(argc, argv));
+    }
+    if (inspect->parsed()) {
+      Config config = load_config(config_path, overrides);
+      InspectOptions options;
+      options.out_dir = out;
+      options.command_line = join_command_line(argc, argv);
+      options.progress = !quiet;
+      run_inspect(config, options);
+      return 0;
     }
     if (evaluate->parsed()) {
       fmt::print("{}\n", evaluate_run(run_dir).dump(2));

@@ -156,6 +156,24 @@ void Config::set(const std::string& key, const T& value) {
 
 bool Config::has(const std::string& key) const { return find(key) != nullptr; }
 
+bool Config::is_auto(const std::string& key) {
+  const toml::node* node = find(key);
+  if (!node) return false;
+  auto text = node->value_exact<std::string>();
+  if (!text || *text != "auto") return false;
+  record(key, std::string("auto"));
+  return true;
+}
+
+Config Config::sections(const std::vector<std::string>& names) const {
+  Config out;
+  out.source_ = source_;
+  for (const auto& name : names) {
+    if (const auto* node = table_.get(name)) out.table_.insert(name, *node);
+  }
+  return out;
+}
+
 const toml::node* Config::find(const std::string& key) const {
   return table_.at_path(key).node();
 }

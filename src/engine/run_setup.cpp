@@ -1,10 +1,13 @@
 #include "winnow/engine/run_setup.h"
 
+#include <filesystem>
 #include <thread>
 
 #include "winnow/core/error.h"
+#include "winnow/report/files.h"
 
 namespace winnow {
+namespace fs = std::filesystem;
 
 TrainSettings read_train_settings(Config& config) {
   TrainSettings s;
@@ -34,7 +37,46 @@ TrainSettings read_train_settings(Config& config) {
   return s;
 }
 
-std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir) {
+EstimateOptions train_estimate_defaults() {
+  EstimateOptions o;
+  o.protocol = "crossfit";
+  o.folds = 2;
+  o.epochs = 5;
+  return o;
+}
+
+std::shared_ptr<NoiseSource> make_noise_source(Config& config, const PreparedData& data, const TrainSettings& settings,
+                                               const EstimateOptions& options, bool progress,
+                                               const std::string& estimate_dir) {
+  std::optional<double> simulated_rate = data.noise ? data.noise_rate : std::nullopt;
+  std::optional<bool> simulated_asymmetric;
+  if (data.noise) {
+    const auto type = config.get_optional<std::string>("noise.type").value_or("none");
+    simulated_asymmetric = type == "pairflip" || type == "classmap";
+  }
+  // The estimator sees only the training and validation splits, and never their true labels.
+  const Dataset* train = &data.train;
+  const Dataset* val = &data.val;
+  OutOfSampleOptions base;
+  base.batch_size = settings.batch_size;
+  base.eval_batch_size = settings.eval_batch_size;
+  base.seed = settings.seed;
+  base.device = settings.device;
+  base.augment = data.augment;
+  base.progress = progress;
+  // Only the "ce" recipe reads no more than [model]; the "config" recipe reads the method's
+  // options from the run's configuration as the run itself does.
+  auto recipe_config = std::make_shared<Config>(config);
+  const std::string saved = estimate_dir.empty() ? std::string() : (fs::path(estimate_dir) / "estimate.json").string();
+  auto estimator = [=]() -> NoiseEstimate {
+    if (!saved.empty() && fs::exists(saved)) return NoiseEstimate::from_json(read_json(saved));
+    if (progress) fmt::print("estimating the noise: {}\n", options.describe());
+    return estimate_noise(*train, *val, *recipe_config, options, base).estimate;
+  };
+  return std::make_shared<NoiseSource>(simulated_rate, simulated_asymmetric, estimator);
+}
+
+std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir, const std::string& estimate_dir) {
   auto owned = std::make_unique<RunSetup>();
   RunSetup& run = *owned;
   run.settings = read_train_settings(config);
@@ -53,6 +95,10 @@ std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_di
   context.seed = run.settings.seed;
   context.device = run.settings.device;
   context.noise_rate = run.data.noise_rate;
+  run.noise_source = make_noise_source(config, run.data, run.settings,
+                                       EstimateOptions::from_config(config, train_estimate_defaults()),
+                                       /*progress=*/!output_dir.empty(), estimate_dir);
+  context.noise_source = run.noise_source;
   context.eval_batch_size = run.settings.eval_batch_size;
   context.output_dir = output_dir;
   // One seed drives the initial weights.

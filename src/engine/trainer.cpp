@@ -12,6 +12,7 @@
 #include "winnow/engine/checkpoint.h"
 #include "winnow/engine/early_stopping.h"
 #include "winnow/engine/run_setup.h"
+#include "winnow/estimate/score.h"
 #include "winnow/eval/metrics.h"
 #include "winnow/report/files.h"
 #include "winnow/report/samples.h"
@@ -164,6 +165,17 @@ nlohmann::ordered_json summarize(const RunSetup& run, const TrainerState& state,
   s["test_samples"] = run.data.test ? run.data.test->size() : 0;
   s["noise"] = run.data.noise_description;
   s["actual_noise_rate"] = run.data.noise ? nlohmann::json(run.data.noise->actual_rate) : nullptr;
+  if (run.noise_source->has_estimate()) {
+    const auto& estimate = run.noise_source->estimate();
+    nlohmann::ordered_json record = estimate.to_json(run.data.train.class_names);
+    if (run.data.train.has_true_labels()) {
+      record["against_truth"] = score_estimate(estimate, run.data.train.true_labels, run.data.train.labels);
+    }
+    s["noise_estimate"] = record;
+    nlohmann::ordered_json settings;
+    for (const auto& [key, value] : run.noise_source->auto_settings()) settings[key] = value;
+    s["auto"] = settings;
+  }
   return s;
 }
 
@@ -176,8 +188,14 @@ RunResult run_training(Config& config, const RunOptions& options) {
             "{} already holds a run (checkpoint/trainer.json); continue it with --resume {} or "
             "choose another --out", out_dir, out_dir);
   }
-  auto run = build_run(config, out_dir);
+  auto run = build_run(config, out_dir,
+                       !options.estimate_from.empty() ? options.estimate_from
+                                                      : (options.resume ? out_dir : std::string()));
   fs::create_directories(out_dir);
+  if (run->noise_source->has_estimate() && !options.resume) {
+    atomic_write_json((fs::path(out_dir) / "estimate.json").string(),
+                      run->noise_source->estimate().to_json(run->data.train.class_names));
+  }
 
   TrainerState state;
   if (options.resume) {
@@ -193,6 +211,15 @@ RunResult run_training(Config& config, const RunOptions& options) {
     fmt::print("data: {} train / {} noisy val / {} test samples, {} classes; noise: {}\n",
                run->data.train.size(), run->data.val.size(), run->data.test ? run->data.test->size() : 0,
                run->data.train.num_classes, run->data.noise_description);
+    if (run->noise_source->has_estimate()) {
+      const auto& e = run->noise_source->estimate();
+      fmt::print("noise estimate: {:.1f}% wrong labels ({} of {}), {} ({}); from {}\n", 100 * e.noise_rate,
+                 e.label_issues, e.samples, e.asymmetric ? "asymmetric" : "symmetric-like",
+                 fmt::format("asymmetry {:.2f}", e.asymmetry), e.method);
+      for (const auto& [key, value] : run->noise_source->auto_settings()) {
+        fmt::print("  auto: {} = {}\n", key, value);
+      }
+    }
   }
 
   Batcher batcher(run->data.train, settings.batch_size, /*shuffle=*/true,
@@ -288,6 +315,7 @@ RunResult run_training(Config& config, const RunOptions& options) {
   summary["complete"] = state.epochs_done == settings.epochs || state.stopped_early;
   atomic_write_json((fs::path(out_dir) / "summary.json").string(), summary);
   result.summary = summary;
+  result.scores = scores;
   return result;
 }
 
@@ -331,7 +359,7 @@ nlohmann::json evaluate_run(const std::string& run_dir) {
   const std::string config_path = (fs::path(run_dir) / "config.toml").string();
   require(fs::exists(config_path), "{}: not a run folder (no config.toml)", run_dir);
   Config config = Config::from_file(config_path);
-  auto run = build_run(config);
+  auto run = build_run(config, {}, run_dir);
   TrainerState state = load_checkpoint(run_dir, *run->method);
   nlohmann::ordered_json out;
   out["run"] = run_dir;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "winnow/core/error.h"
+#include "winnow/estimate/noise_source.h"
 #include "winnow/methods/selection.h"
 
 namespace winnow {
@@ -43,13 +44,13 @@ CoTeachingOptions CoTeachingOptions::from_config(CoTeachingVariant variant, cons
   CoTeachingOptions o;
   o.variant = variant;
   const std::string name = variant_name(variant);
-  require(config.has("method.forget_rate") || context.noise_rate.has_value(),
-          "method.forget_rate is not set: {} needs the forget rate tau (the fraction of each "
-          "mini-batch to drop, in [0, 1)); it defaults to noise.rate only when noise is simulated",
-          name);
   // JoCoR's code halves this default for asymmetric (pair-flip) noise; the Co-teaching paper
-  // sets tau to the noise rate for pair flip too, and so do we.
-  o.forget_rate = config.get<double>("method.forget_rate", context.noise_rate.value_or(0.0));
+  // sets tau to the noise rate for pair flip too, and so do we. Unset on a user's own labels
+  // (or "auto"), it is the estimated share of wrong labels (estimate/noise_source.h).
+  o.forget_rate = noise_rate_option(
+      config, "method.forget_rate",
+      fmt::format("{} needs the forget rate tau (the fraction of each mini-batch to drop, in [0, 1))", name),
+      context.noise_rate, context.noise_source.get());
   require(o.forget_rate >= 0.0 && o.forget_rate < 1.0, "method.forget_rate = {}: must be in [0, 1)",
           o.forget_rate);
   o.num_gradual = config.get<int64_t>("method.num_gradual", o.num_gradual);
@@ -177,11 +178,11 @@ CoTeaching::CoTeaching(const TrainContext& context, Config& config, CoTeachingVa
     // JoCoR: "we update the parameters of both networks simultaneously" with one joint loss.
     auto parameters = first_->parameters();
     for (auto& p : second_->parameters()) parameters.push_back(p);
-    optimizer_first_ = make_optimizer(OptimizerSpec{parameters, context.epochs, context.noise_rate}, config);
+    optimizer_first_ = make_optimizer(OptimizerSpec{parameters, context.epochs, context.noise_rate, context.noise_source}, config);
   } else {
-    optimizer_first_ = make_optimizer(OptimizerSpec{first_->parameters(), context.epochs, context.noise_rate}, config);
+    optimizer_first_ = make_optimizer(OptimizerSpec{first_->parameters(), context.epochs, context.noise_rate, context.noise_source}, config);
     optimizer_second_ =
-        make_optimizer(OptimizerSpec{second_->parameters(), context.epochs, context.noise_rate}, config);
+        make_optimizer(OptimizerSpec{second_->parameters(), context.epochs, context.noise_rate, context.noise_source}, config);
   }
   schedule_ = Schedule::from_config(config, context.epochs, optimizer_first_->param_groups().at(0).options().get_lr());
 }

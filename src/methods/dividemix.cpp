@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "winnow/core/error.h"
+#include "winnow/estimate/noise_source.h"
 #include "winnow/eval/metrics.h"
 #include "winnow/report/histogram.h"
 
@@ -88,9 +89,21 @@ DivideMixOptions DivideMixOptions::from_config(const TrainContext& context, Conf
   DivideMixOptions o;
   o.preset = config.get_choice("method.preset", default_preset(context.train),
                                {"cifar10", "cifar100", "fashion_mnist", "none"});
+  // The preset needs the noise rate and whether the noise is asymmetric (class-dependent). A
+  // simulation says both; on a user's own labels (or with "auto") they come from the noise
+  // estimate, the switch from the shape of the estimated T (estimate/noise_estimate.h).
   const auto noise_type = config.get_optional<std::string>("noise.type").value_or("none");
-  const bool asymmetric = noise_type == "pairflip" || noise_type == "classmap";
-  apply_preset(o, context.noise_rate.value_or(0.0), asymmetric);
+  bool asymmetric = noise_type == "pairflip" || noise_type == "classmap";
+  double rate = context.noise_rate.value_or(0.0);
+  if (context.noise_source) {
+    asymmetric = context.noise_source->asymmetric(config, "method.asymmetric");
+    if (o.preset != "none") {
+      rate = context.noise_source->rate(config, "method.noise_rate", "the noise rate DivideMix's preset depends on");
+    }
+  } else {
+    asymmetric = config.get<bool>("method.asymmetric", asymmetric);
+  }
+  apply_preset(o, rate, asymmetric);
   o.warm_up = config.get<int64_t>("method.warm_up", o.warm_up);
   require(o.warm_up >= 0, "method.warm_up = {}: must be >= 0 (epochs of CE before co-divide)", o.warm_up);
   o.p_threshold = config.get<double>("method.p_threshold", o.p_threshold);
@@ -135,7 +148,7 @@ DivideMix::DivideMix(const TrainContext& context, Config& config)
     networks_.push_back(make_model(context.model_spec, config));
     networks_.back()->to(context.device);
     optimizers_.push_back(
-        make_optimizer(OptimizerSpec{networks_.back()->parameters(), context.epochs, context.noise_rate}, config));
+        make_optimizer(OptimizerSpec{networks_.back()->parameters(), context.epochs, context.noise_rate, context.noise_source}, config));
   }
   schedule_ = Schedule::from_config(config, context.epochs, optimizers_[0]->param_groups().at(0).options().get_lr());
 }

@@ -91,7 +91,7 @@ PeerGroup::PeerGroup(const TrainContext& context, Config& config, const std::str
     }
     network->to(context.device);
     optimizers_.push_back(
-        make_optimizer(OptimizerSpec{network->parameters(), context.epochs, context.noise_rate}, config));
+        make_optimizer(OptimizerSpec{network->parameters(), context.epochs, context.noise_rate, context.noise_source}, config));
     networks_.push_back(std::move(network));
   }
   schedule_ = Schedule::from_config(config, context.epochs, optimizers_.at(0)->param_groups().at(0).options().get_lr());

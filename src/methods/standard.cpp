@@ -17,7 +17,7 @@ class Standard : public Method {
     loss_ = make_loss(LossSpec{context.model_spec.num_classes, context.train->size(), context.epochs},
                       config);
     optimizer_ = make_optimizer(
-        OptimizerSpec{network_->parameters(), context.epochs, context.noise_rate}, config);
+        OptimizerSpec{network_->parameters(), context.epochs, context.noise_rate, context.noise_source}, config);
     schedule_ = Schedule::from_config(config, context.epochs,
                                       optimizer_->param_groups().at(0).options().get_lr());
   }

@@ -7,6 +7,7 @@
 
 #include "winnow/core/error.h"
 #include "winnow/optim/optimizer.h"
+#include "winnow/estimate/noise_source.h"
 #include "winnow/optim/radix_select.h"
 #include "closure.h"
 #include "state_key.h"
@@ -209,16 +210,11 @@ std::unique_ptr<torch::optim::Optimizer> make_cdr(const OptimizerSpec& spec, Con
   // published numbers, and the paper's L1 rule at lambda = 1e-3 (the official value, meant for
   // L2) trained about 11 points below CE on Fashion-MNIST (bench/RESULTS.md).
   const std::string variant = config.get_choice("optim.variant", "official", {"paper", "official"});
-  double tau = 0;
-  if (spec.noise_rate) {
-    tau = config.get<double>("optim.tau", *spec.noise_rate);
-  } else {
-    auto given = config.get_optional<double>("optim.tau");
-    require(given.has_value(),
-            "optim.tau is required for optim.name = \"cdr\" when the noise rate is unknown (no "
-            "simulated noise): set it to the (estimated) noise rate, allowed [0, 1)");
-    tau = *given;
-  }
+  // tau is the noise rate: the simulation's, a number, or (unset on a user's own labels, or
+  // "auto") the estimated share of wrong labels (estimate/noise_source.h).
+  const double tau = noise_rate_option(
+      config, "optim.tau", "optim.tau is CDR's noise rate (optim.name = \"cdr\"), allowed [0, 1)",
+      spec.noise_rate, spec.noise_source.get());
   require(lr > 0, "optim.lr = {}: must be > 0", lr);
   require(momentum >= 0 && momentum < 1, "optim.momentum = {}: allowed [0, 1)", momentum);
   require(tau >= 0 && tau < 1, "optim.tau = {}: allowed [0, 1) (CDR's tau is the noise rate)", tau);

@@ -31,6 +31,12 @@ class Config {
   void set(const std::string& key, const T& value);
 
   bool has(const std::string& key) const;
+  // True where `key` holds the string "auto" (an option the run estimates from the data);
+  // then the key counts as read and resolves to "auto".
+  bool is_auto(const std::string& key);
+  // A configuration holding only the given sections of this one (e.g. {"model"}), with no
+  // key read yet: for a side computation (the noise estimate) that builds its own parts.
+  Config sections(const std::vector<std::string>& names) const;
 
   // Typed reads. T is one of bool, int64_t, double, std::string, std::vector<int64_t>,
   // std::vector<double>, std::vector<std::string>. A value of the wrong type is an error

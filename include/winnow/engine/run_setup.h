@@ -6,6 +6,8 @@
 
 #include "winnow/core/config.h"
 #include "winnow/engine/data_setup.h"
+#include "winnow/estimate/estimate_noise.h"
+#include "winnow/estimate/noise_source.h"
 #include "winnow/methods/method.h"
 
 namespace winnow {
@@ -27,14 +29,30 @@ TrainSettings read_train_settings(Config& config);
 struct RunSetup {
   TrainSettings settings;
   PreparedData data;
+  // Answers the method's noise-dependent options; has_estimate() when one was needed.
+  std::shared_ptr<NoiseSource> noise_source;
   std::unique_ptr<Method> method;
 };
+
+// The [estimate] defaults of `winnow train`'s "auto" options: a cheap pass (see
+// estimate/estimate_noise.h for the keys; `winnow inspect` has its own, thorough defaults).
+EstimateOptions train_estimate_defaults();
 
 // Reads the whole configuration, loads the data and builds the method (weights seeded by
 // train.seed); then rejects keys nobody read. Held by pointer: the method keeps a pointer
 // to the training data.
-// `output_dir` (the run folder) is handed to the method through TrainContext.
-std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir = {});
+// `output_dir` (the run folder) is handed to the method through TrainContext. Where
+// `estimate_dir` holds an estimate.json (a resumed or evaluated run), the "auto" options take
+// it instead of estimating again.
+std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir = {},
+                                    const std::string& estimate_dir = {});
+
+// The NoiseSource of a run on `data`: the simulation's rate and type where there is one, and
+// an estimator (as `options` say) that trains on data.train / data.val, or reads
+// `estimate_dir`/estimate.json where that exists.
+std::shared_ptr<NoiseSource> make_noise_source(Config& config, const PreparedData& data, const TrainSettings& settings,
+                                               const EstimateOptions& options, bool progress,
+                                               const std::string& estimate_dir = {});
 
 }  // namespace winnow
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "winnow/core/config.h"
+#include "winnow/methods/method.h"
 
 namespace winnow {
 
@@ -24,11 +25,16 @@ struct RunOptions {
   bool progress = true;      // print one line per epoch
   // Stop after this many epochs of this invocation (tests simulate a killed run); 0: no limit.
   int64_t stop_after_epochs = 0;
+  // A folder whose estimate.json answers the run's "auto" options instead of a new estimate
+  // (`winnow inspect` hands its thorough estimate to the method it trains). Empty: the run's
+  // own folder on resume, else none.
+  std::string estimate_from;
 };
 
 struct RunResult {
   std::string out_dir;
   nlohmann::json summary;
+  SampleScores scores;  // the method's per-sample scores of samples.csv (when an epoch ran)
 };
 
 // Trains as `config` says. Throws winnow::Error on bad configuration or data.

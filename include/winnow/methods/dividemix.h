@@ -8,14 +8,20 @@
 //
 // [method] options (defaults: the preset's, which defaults by data set name):
 //   preset         cifar10 | cifar100 | fashion_mnist | none
+//   noise_rate     the rate the preset reads (the simulation's; on a user's own labels, or
+//                  "auto", the estimated one: estimate/noise_source.h)
+//   asymmetric     whether the noise is class-dependent (the simulation's type: pairflip and
+//                  classmap; on a user's own labels, or "auto", decided from the shape of the
+//                  estimated T); switches the preset's lambda_u, the GMM settings and the
+//                  confidence penalty
 //   warm_up        epochs of plain CE (cifar10 10, cifar100 30)
 //   p_threshold    tau: labelled where the peer's clean probability > tau (0.5)
 //   temperature    T of sharpening (0.5)
 //   alpha          MixUp Beta(alpha, alpha) (4; the fashion_mnist preset 0.5)
 //   lambda_u       weight of the unlabelled loss (paper Table/appendix, by noise level)
 //   rampup         epochs over which lambda_u ramps up linearly after warm-up (16)
-//   confidence_penalty  negative-entropy penalty in warm-up (default: true for asymmetric
-//                       noise types pairflip/classmap, as the paper does for asym noise)
+//   confidence_penalty  negative-entropy penalty in warm-up (default: asymmetric, as the
+//                       paper does for asymmetric noise)
 //   gmm_max_iter, gmm_tol, gmm_reg_covar   the GMM fit: the CIFAR presets keep the official
 //                  code's sklearn call (10, 1e-2, 5e-4); fashion_mnist and none fit to
 //                  convergence (500, 1e-7, 5e-4) except under asymmetric noise, see

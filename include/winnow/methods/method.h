@@ -21,6 +21,8 @@
 
 namespace winnow {
 
+class NoiseSource;
+
 struct TrainContext {
   const Dataset* train = nullptr;  // the (noisy) training split; true_labels where known
   // The noisy validation split (may be empty) and the test split (may be null). Methods with
@@ -34,6 +36,10 @@ struct TrainContext {
   torch::Device device = torch::kCPU;
   // Noise rate of the simulation when there is one (forget rates, CDR's tau default to it).
   std::optional<double> noise_rate;
+  // Answers the noise-dependent options ("auto", or unset on a user's own labels) from an
+  // estimate made on the data (estimate/noise_source.h); null outside a run (tests): then
+  // those options need a number or a simulated rate.
+  std::shared_ptr<NoiseSource> noise_source;
   int64_t eval_batch_size = 1024;
   // The run folder, for methods that write their own plots (DivideMix's loss histograms);
   // empty when the method is built outside a run (tests): then they write nothing.

@@ -15,11 +15,15 @@
 
 namespace winnow {
 
+class NoiseSource;
+
 struct OptimizerSpec {
   std::vector<torch::Tensor> parameters;
   int64_t epochs = 0;
   // Noise rate when the run simulates noise (CDR's tau defaults to it); unset otherwise.
   std::optional<double> noise_rate;
+  // The run's estimate of the noise, for "auto" (may be null: estimate/noise_source.h).
+  std::shared_ptr<NoiseSource> noise_source;
 };
 
 struct OptimizerTag {

@@ -1,0 +1,70 @@
+#include "winnow/estimate/noise_source.h"
+
+#include "winnow/core/error.h"
+
+namespace winnow {
+
+NoiseSource::NoiseSource(std::optional<double> simulated_rate, std::optional<bool> simulated_asymmetric,
+                         Estimator estimator)
+    : simulated_rate_(simulated_rate),
+      simulated_asymmetric_(simulated_asymmetric),
+      estimator_(std::move(estimator)) {}
+
+const NoiseEstimate& NoiseSource::estimate() {
+  if (!estimate_) {
+    require(static_cast<bool>(estimator_), "the noise estimate is needed but this run has no estimator");
+    estimate_ = estimator_();
+  }
+  return *estimate_;
+}
+
+bool NoiseSource::wants_estimate(Config& config, const std::string& key, bool simulated_value_known) {
+  bool wants = false;
+  if (config.has(key)) {
+    wants = config.is_auto(key);
+  } else if (!simulated_value_known) {
+    config.get<std::string>(key, "auto");  // the resolved configuration says "auto"
+    wants = true;
+  }
+  require(!wants || static_cast<bool>(estimator_),
+          "{} = \"auto\" needs an estimate of the noise, which is not available here; give a value", key);
+  return wants;
+}
+
+void NoiseSource::record(const std::string& key, const std::string& value) {
+  // Methods with several optimizers read the same key once per network.
+  for (const auto& [known, _] : auto_settings_) {
+    if (known == key) return;
+  }
+  auto_settings_.emplace_back(key, value);
+}
+
+double NoiseSource::rate(Config& config, const std::string& key, const std::string& what) {
+  if (!wants_estimate(config, key, simulated_rate_.has_value())) {
+    const double value = config.get<double>(key, simulated_rate_.value_or(0.0));
+    return value;
+  }
+  const double value = estimate().noise_rate;
+  record(key, fmt::format("{:.4f}", value));
+  return value;
+}
+
+bool NoiseSource::asymmetric(Config& config, const std::string& key) {
+  if (!wants_estimate(config, key, simulated_asymmetric_.has_value())) {
+    return config.get<bool>(key, simulated_asymmetric_.value_or(false));
+  }
+  const bool value = estimate().asymmetric;
+  record(key, value ? "true" : "false");
+  return value;
+}
+
+double noise_rate_option(Config& config, const std::string& key, const std::string& what,
+                         std::optional<double> simulated_rate, NoiseSource* source) {
+  if (source) return source->rate(config, key, what);
+  const bool given = config.has(key) && !config.is_auto(key);
+  require(given || simulated_rate.has_value(),
+          "{} is not set and cannot be estimated here: {} (a number, or \"auto\" inside a run)", key, what);
+  return config.get<double>(key, simulated_rate.value_or(0.0));
+}
+
+}  // namespace winnow
