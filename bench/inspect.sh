@@ -11,6 +11,9 @@
 #   crossfit2x5    2 folds x 5 epochs (train's "auto" default; 5 epochs)
 #   single10       one run, 10 epochs, in-sample probabilities (10 epochs)
 #   anchor10       the same run, anchor points (Patrini et al. 2017) instead of confident learning
+#   crossfit5x10avg  5 x 10 with the fold's probabilities averaged over its epochs
+#   dividemix2x5   the 2 x 5 estimate, then DivideMix (configs/dividemix.toml, 20 epochs) trained
+#                  with it as the detector (inspect.detector = "method"; 5 + 2 x 20 epochs)
 # Then bench/cleanlab_reference.py (needs a fetched cleanlab: CLEANLAB_PATH) runs cleanlab's
 # own 5-fold protocol on the same samples and labels, and cleanlab on winnow's probabilities.
 # bench/summarize_inspect.py prints the table for bench/RESULTS.md.
@@ -23,7 +26,7 @@ set -euo pipefail
 WINNOW="${WINNOW:-./build/winnow}"
 OUT="${OUT:-bench/runs/inspect}"
 NOISES="${NOISES:-symmetric:0.5 pairflip:0.4 classmap:0.4 instance:0.4}"
-PROTOCOLS="${PROTOCOLS:-crossfit5x10 crossfit2x5 single10 anchor10}"
+PROTOCOLS="${PROTOCOLS:-crossfit5x10 crossfit2x5 single10 anchor10 crossfit5x10avg dividemix2x5}"
 THREADS="${THREADS:-1}"
 EXTRA="${EXTRA:-}"
 CLEANLAB="${CLEANLAB:-1}"
@@ -47,9 +50,17 @@ protocol_args() {
     crossfit2x5) echo "--set estimate.protocol=crossfit --set estimate.folds=2 --set estimate.epochs=5" ;;
     single10) echo "--set estimate.protocol=single_run --set estimate.epochs=10" ;;
     anchor10) echo "--set estimate.protocol=single_run --set estimate.epochs=10 --set estimate.estimator=anchor" ;;
+    crossfit5x10avg) echo "--set estimate.folds=5 --set estimate.epochs=10 --set estimate.select_epoch=average" ;;
+    dividemix2x5) echo "--config $OUT/dividemix.toml --set inspect.detector=method --set estimate.folds=2 \
+                        --set estimate.epochs=5 --set train.epochs=20 --set optim.milestones=[20]" ;;
     *) echo "unknown protocol $1" >&2; exit 2 ;;
   esac
 }
+
+# DivideMix's shipped config without its [noise] section: the labels come from a file.
+mkdir -p "$OUT"
+sed '/^\[noise\]/,/^$/d' configs/dividemix.toml >"$OUT/dividemix.toml.tmp.$$"
+mv "$OUT/dividemix.toml.tmp.$$" "$OUT/dividemix.toml"
 
 for noise in $NOISES; do
   type="${noise%%:*}"

@@ -39,9 +39,14 @@ def main():
             e = json.loads((protocol / "estimate.json").read_text())
             truth = e.get("against_truth", {})
             name = f"winnow {protocol.name}"
-            if e.get("detector", "confident_learning") != "confident_learning":
-                name += " + method"
-            print(row(setting.name, name, e.get("cost_epochs"), truth.get("detection", {}), truth.get("rate_error"),
+            cost = e.get("cost_epochs")
+            detector = e.get("detector", "confident_learning")
+            if detector != "confident_learning":
+                # The method's run after the estimate: its epochs times its networks.
+                networks = 2 if detector.startswith(("dividemix", "coteaching", "jocor")) else 1
+                name += f" + {detector.split(':')[0]} detector"
+                cost += networks * e.get("detector_epochs", 0)
+            print(row(setting.name, name, cost, truth.get("detection", {}), truth.get("rate_error"),
                       truth.get("transition_relative_l1_error"), e.get("noise_rate")))
             c = read_jsonl(protocol / "cleanlab_on_winnow.jsonl")
             if c:

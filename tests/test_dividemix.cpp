@@ -363,6 +363,18 @@ TEST(DivideMix, OptionsAreValidatedByNameAndPresetsApply) {
   EXPECT_EQ(make(context_for(data, 2, 1), "preset = 'none'\ngmm_tol = 1e-3\n")->options().gmm.tol, 1e-3);
 }
 
+TEST(DivideMix, DivisionByCountTakesTheHighestPeerProbabilities) {
+  auto p_first = torch::tensor({0.9f, 0.1f, 0.5f, 0.5f});
+  auto p_second = torch::tensor({0.2f, 0.8f, 0.7f, 0.1f});
+  auto division = co_divide_top(p_first, p_second, 2);
+  // Network 0 trains on network 1's two most confident samples, and vice versa; exact ties
+  // go to the earlier sample.
+  EXPECT_TRUE(division.first.labelled.equal(torch::tensor({1, 2}, torch::kInt64)));
+  EXPECT_TRUE(division.first.unlabelled.equal(torch::tensor({0, 3}, torch::kInt64)));
+  EXPECT_TRUE(division.second.labelled.equal(torch::tensor({0, 2}, torch::kInt64)));
+  EXPECT_EQ(co_divide_top(p_first, p_second, 0).first.labelled.numel(), 0);
+}
+
 // On a user's own labels the preset reads the estimate: its rate, and the asymmetric switch
 // from the shape of the estimated T.
 TEST(DivideMix, PresetTakesTheNoiseEstimateOnOwnLabels) {
@@ -387,6 +399,10 @@ TEST(DivideMix, PresetTakesTheNoiseEstimateOnOwnLabels) {
   auto asymmetric = make(own, "preset = 'cifar10'\n")->options();
   EXPECT_EQ(asymmetric.lambda_u, 0.0);  // CIFAR-10 asymmetric
   EXPECT_TRUE(asymmetric.confidence_penalty);
+  // An estimated rate of asymmetric noise sets the size of the labelled set.
+  EXPECT_EQ(asymmetric.divide_by, "rate");
+  EXPECT_DOUBLE_EQ(asymmetric.noise_rate, 0.4);
+  EXPECT_EQ(symmetric.divide_by, "gmm");
   ASSERT_EQ(own.noise_source->auto_settings().size(), 2u);
   EXPECT_EQ(own.noise_source->auto_settings()[0].first, "method.asymmetric");
   EXPECT_EQ(own.noise_source->auto_settings()[1].first, "method.noise_rate");

@@ -190,7 +190,8 @@ int main(int argc, char** argv) {
   inspect->add_option("--out", out, "output folder (samples.csv, estimate.json, probabilities.npy)")->required();
   inspect->add_flag("--quiet", quiet, "print nothing but errors");
   inspect->footer(
-      "\n[estimate] protocol = crossfit | single_run, folds (5), epochs (10 per fold), select_epoch = best_val | last,\n"
+      "\n[estimate] protocol = crossfit | single_run, folds (5), epochs (10 per fold),\n"
+      "  select_epoch = average | best_val | last (average: each fold's probabilities averaged over its epochs),\n"
       "  recipe = ce | config (ce: the configured model with cross entropy and Adam; config: the configured\n"
       "  method, loss and optimizer), estimator = confident_learning | anchor, lr (0.001)\n"
       "[inspect] filter_by = prune_by_noise_rate | prune_by_class | both | confident_learning | predicted_neq_given,\n"

@@ -14,7 +14,7 @@ EstimateOptions EstimateOptions::from_config(Config& config, const EstimateOptio
   require(o.folds >= 2, "estimate.folds = {}: must be >= 2", o.folds);
   o.epochs = config.get<int64_t>("estimate.epochs", defaults.epochs);
   require(o.epochs >= 1, "estimate.epochs = {}: must be >= 1", o.epochs);
-  o.select_epoch = config.get_choice("estimate.select_epoch", defaults.select_epoch, {"best_val", "last"});
+  o.select_epoch = config.get_choice("estimate.select_epoch", defaults.select_epoch, {"best_val", "last", "average"});
   o.recipe = config.get_choice("estimate.recipe", defaults.recipe, {"ce", "config"});
   o.estimator = config.get_choice("estimate.estimator", defaults.estimator, {"confident_learning", "anchor"});
   o.lr = config.get<double>("estimate.lr", defaults.lr);

@@ -39,6 +39,13 @@ void NoiseSource::record(const std::string& key, const std::string& value) {
   auto_settings_.emplace_back(key, value);
 }
 
+bool NoiseSource::took_estimate(const std::string& key) const {
+  for (const auto& [known, _] : auto_settings_) {
+    if (known == key) return true;
+  }
+  return false;
+}
+
 double NoiseSource::rate(Config& config, const std::string& key, const std::string& what) {
   if (!wants_estimate(config, key, simulated_rate_.has_value())) {
     const double value = config.get<double>(key, simulated_rate_.value_or(0.0));

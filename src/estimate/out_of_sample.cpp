@@ -58,8 +58,10 @@ Snapshot fit_and_predict(const Dataset& fit, const Dataset& val, const Dataset& 
   Batcher batcher(fit, options.batch_size, /*shuffle=*/true, derive_seed(seed, kFitBatchStream), /*drop_last=*/false,
                   options.augment);
   const bool by_val = options.select_epoch == "best_val" && val.size() > 0;
+  const bool average = options.select_epoch == "average";
   double best = -std::numeric_limits<double>::infinity();
   Snapshot snapshot;
+  torch::Tensor sum;
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
     torch::manual_seed(derive_seed(seed, kFitEpochStream, static_cast<uint64_t>(epoch)));
     batcher.begin_epoch(epoch);
@@ -75,7 +77,14 @@ Snapshot fit_and_predict(const Dataset& fit, const Dataset& val, const Dataset& 
       accuracy = accuracy_percent(logits, val.labels);
     }
     const bool last = epoch + 1 == options.epochs;
-    if ((by_val && accuracy > best) || (!by_val && last)) {
+    if (average) {
+      auto probs = softmax_all(*method, target.inputs, options);
+      sum = sum.defined() ? sum.add_(probs) : probs;
+      if (last) {
+        snapshot.probs = sum / static_cast<double>(options.epochs);
+        snapshot.epoch = epoch + 1;
+      }
+    } else if ((by_val && accuracy > best) || (!by_val && last)) {
       best = accuracy;
       snapshot.probs = softmax_all(*method, target.inputs, options);
       snapshot.epoch = epoch + 1;
@@ -155,12 +164,12 @@ OutOfSampleProbabilities out_of_sample_probabilities(const Dataset& train, const
   require(options.protocol == "crossfit" || options.protocol == "single_run",
           "estimate.protocol = \"{}\": allowed \"crossfit\" or \"single_run\"", options.protocol);
   require(options.epochs >= 1, "estimate.epochs = {}: must be >= 1", options.epochs);
-  require(options.select_epoch == "best_val" || options.select_epoch == "last",
-          "estimate.select_epoch = \"{}\": allowed \"best_val\" or \"last\"", options.select_epoch);
+  require(options.select_epoch == "best_val" || options.select_epoch == "last" || options.select_epoch == "average",
+          "estimate.select_epoch = \"{}\": allowed \"best_val\", \"last\" or \"average\"", options.select_epoch);
   OutOfSampleProbabilities out;
-  const std::string rule = options.select_epoch == "best_val" && val.size() > 0
-                               ? "at the epoch of best noisy-validation accuracy"
-                               : "at the last epoch";
+  const std::string rule = options.select_epoch == "average"                       ? "averaged over the epochs"
+                           : options.select_epoch == "best_val" && val.size() > 0 ? "at the epoch of best noisy-validation accuracy"
+                                                                                  : "at the last epoch";
   if (options.protocol == "single_run") {
     Snapshot s = fit_and_predict(train, val, train, config, options, 0, noise, "single run");
     out.probs = s.probs;

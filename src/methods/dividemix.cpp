@@ -12,6 +12,7 @@
 #include "winnow/core/error.h"
 #include "winnow/estimate/noise_source.h"
 #include "winnow/eval/metrics.h"
+#include "winnow/methods/selection.h"
 #include "winnow/report/histogram.h"
 
 namespace winnow {
@@ -95,15 +96,23 @@ DivideMixOptions DivideMixOptions::from_config(const TrainContext& context, Conf
   const auto noise_type = config.get_optional<std::string>("noise.type").value_or("none");
   bool asymmetric = noise_type == "pairflip" || noise_type == "classmap";
   double rate = context.noise_rate.value_or(0.0);
+  bool rate_estimated = false;
   if (context.noise_source) {
     asymmetric = context.noise_source->asymmetric(config, "method.asymmetric");
-    if (o.preset != "none") {
+    // The rate is read where it matters: for the presets that depend on it, and for a
+    // division by the rate (the default under asymmetric noise).
+    if (o.preset != "none" || asymmetric || config.has("method.divide_by")) {
       rate = context.noise_source->rate(config, "method.noise_rate", "the noise rate DivideMix's preset depends on");
+      rate_estimated = context.noise_source->took_estimate("method.noise_rate");
     }
   } else {
     asymmetric = config.get<bool>("method.asymmetric", asymmetric);
   }
   apply_preset(o, rate, asymmetric);
+  o.noise_rate = rate;
+  o.divide_by = config.get_choice("method.divide_by", asymmetric && rate_estimated && rate > 0 ? "rate" : "gmm", {"gmm", "rate"});
+  require(o.divide_by == "gmm" || (o.noise_rate > 0 && o.noise_rate < 1),
+          "method.divide_by = \"rate\" needs a noise rate in (0, 1), got {} (method.noise_rate)", o.noise_rate);
   o.warm_up = config.get<int64_t>("method.warm_up", o.warm_up);
   require(o.warm_up >= 0, "method.warm_up = {}: must be >= 0 (epochs of CE before co-divide)", o.warm_up);
   o.p_threshold = config.get<double>("method.p_threshold", o.p_threshold);
@@ -134,9 +143,9 @@ DivideMixOptions DivideMixOptions::from_config(const TrainContext& context, Conf
 std::string DivideMixOptions::describe() const {
   return fmt::format(
       "preset={} warm_up={} p_threshold={} T={} alpha={} lambda_u={} rampup={} confidence_penalty={} "
-      "gmm(max_iter={} tol={} reg_covar={}) loss_average={}",
+      "gmm(max_iter={} tol={} reg_covar={}) loss_average={} divide_by={}{}",
       preset, warm_up, p_threshold, temperature, alpha, lambda_u, rampup, confidence_penalty, gmm.max_iter, gmm.tol,
-      gmm.reg_covar, loss_average);
+      gmm.reg_covar, loss_average, divide_by, divide_by == "rate" ? fmt::format(" noise_rate={:.4f}", noise_rate) : "");
 }
 
 DivideMix::DivideMix(const TrainContext& context, Config& config)
@@ -178,6 +187,11 @@ CoDivision DivideMix::divide(GmmFit* fit_first, GmmFit* fit_second, torch::Tenso
   auto p_first = clean_probability_of_normalised(history_[0].push(normalised), options_.gmm, fit_first);
   auto p_second = clean_probability_of_normalised(history_[1].push(min_max_normalise(per_sample_losses(1, train))),
                                                   options_.gmm, fit_second);
+  return make_division(p_first, p_second);
+}
+
+CoDivision DivideMix::make_division(const torch::Tensor& p_first, const torch::Tensor& p_second) const {
+  if (options_.divide_by == "rate") return co_divide_top(p_first, p_second, keep_count(p_first.numel(), options_.noise_rate));
   return co_divide(p_first, p_second, options_.p_threshold);
 }
 
@@ -418,7 +432,7 @@ void DivideMix::load(torch::serialize::InputArchive& archive) {
   torch::Tensor p_first, p_second;
   archive.read("clean_probability_first", p_first);
   archive.read("clean_probability_second", p_second);
-  if (p_first.numel() > 0 && p_second.numel() > 0) division_ = co_divide(p_first, p_second, options_.p_threshold);
+  if (p_first.numel() > 0 && p_second.numel() > 0) division_ = make_division(p_first, p_second);
   for (size_t k = 0; k < 2; ++k) {
     // Checkpoints written before loss_average existed have no history: start it afresh.
     torch::Tensor stacked;
@@ -431,7 +445,15 @@ SampleScores DivideMix::score_samples(const Dataset& train) {
   auto p_second = clean_probability(per_sample_losses(1, train), options_.gmm);
   SampleScores scores;
   scores.clean_score = (0.5 * (p_first + p_second)).to(torch::kFloat32);
-  scores.suspect = scores.clean_score.le(options_.p_threshold);
+  if (options_.divide_by == "rate") {
+    // The noise_rate share of lowest clean score, as the division flags them.
+    const int64_t n = scores.clean_score.numel();
+    const int64_t flagged = n - keep_count(n, options_.noise_rate);
+    scores.suspect = torch::zeros({n}, torch::kBool);
+    scores.suspect.index_fill_(0, scores.clean_score.argsort(/*stable=*/true).slice(0, 0, flagged), true);
+  } else {
+    scores.suspect = scores.clean_score.le(options_.p_threshold);
+  }
   torch::NoGradGuard no_grad;
   set_training(false);
   auto probabilities = map_batches(train.inputs, context_.eval_batch_size, context_.device, [&](const torch::Tensor& x) {

@@ -116,7 +116,20 @@ Division divide(const torch::Tensor& probability, double p_threshold) {
   auto labelled = p.gt(p_threshold);
   return Division{labelled.nonzero().squeeze(1), labelled.logical_not().nonzero().squeeze(1), p};
 }
+
+Division divide_top(const torch::Tensor& probability, int64_t count) {
+  auto p = probability.to(torch::kCPU, torch::kFloat32);
+  auto order = p.argsort(/*stable=*/true, /*dim=*/0, /*descending=*/true);
+  auto labelled = torch::zeros({p.numel()}, torch::kBool);
+  labelled.index_fill_(0, order.slice(0, 0, std::clamp<int64_t>(count, 0, p.numel())), true);
+  return Division{labelled.nonzero().squeeze(1), labelled.logical_not().nonzero().squeeze(1), p};
+}
 }  // namespace
+
+CoDivision co_divide_top(const torch::Tensor& probability_first, const torch::Tensor& probability_second,
+                         int64_t labelled_count) {
+  return CoDivision{divide_top(probability_second, labelled_count), divide_top(probability_first, labelled_count)};
+}
 
 CoDivision co_divide(const torch::Tensor& probability_first, const torch::Tensor& probability_second,
                      double p_threshold) {

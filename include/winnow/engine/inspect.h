@@ -30,7 +30,8 @@
 //               out-of-sample probabilities cannot do for the hard clean samples. Its run
 //               folder is <out>/train.
 // [estimate] options: estimate/estimate_noise.h; inspect's defaults are confident learning's
-// own protocol: 5-fold cross-fitting, 10 epochs per fold.
+// own protocol: 5-fold cross-fitting, 10 epochs per fold (each fold's probabilities averaged
+// over its epochs: select_epoch = "average").
 #include <string>
 
 #include <nlohmann/json.hpp>

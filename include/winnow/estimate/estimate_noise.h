@@ -7,7 +7,8 @@
 //   protocol     "crossfit" | "single_run"    how the probabilities are obtained
 //   folds        5                            crossfit folds
 //   epochs       10                           per fold / of the single run
-//   select_epoch "best_val" | "last"          which epoch's probabilities
+//   select_epoch "best_val" | "last" | "average"   which epoch's probabilities (average: the
+//                                             mean over all epochs, a temporal ensemble)
 //   recipe       "ce" | "config"              "ce": the configured model trained with cross
 //                                             entropy and Adam (lr 1e-3); "config": the method,
 //                                             loss and optimizer of the configuration

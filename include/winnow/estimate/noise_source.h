@@ -38,6 +38,8 @@ class NoiseSource {
   // The estimate, computed on first call.
   const NoiseEstimate& estimate();
   bool has_estimate() const { return estimate_.has_value(); }
+  // Whether the option `key` took the estimate.
+  bool took_estimate(const std::string& key) const;
   // The options the estimate set: (key, value as text).
   const std::vector<std::pair<std::string, std::string>>& auto_settings() const { return auto_settings_; }
 

@@ -13,7 +13,8 @@
 //               approximation, for the anchor-point estimator of T and for "auto" options.
 // Either way the snapshot is taken at the epoch of best accuracy on the noisy validation
 // split (the noisy-label accuracy peaks where the clean one does, for noise that is not
-// adversarial; no truth is needed), or at the last epoch where there is no validation split.
+// adversarial; no truth is needed), or at the last epoch where there is no validation split;
+// or ("average") the probabilities are averaged over all epochs, a temporal ensemble.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,7 +35,7 @@ struct OutOfSampleOptions {
   std::string protocol = "crossfit";  // "crossfit" | "single_run"
   int64_t folds = 5;
   int64_t epochs = 10;                // per fold, or of the single run
-  std::string select_epoch = "best_val";  // "best_val" | "last"
+  std::string select_epoch = "best_val";  // "best_val" | "last" | "average" (over all epochs)
   int64_t batch_size = 128;
   int64_t eval_batch_size = 1024;
   uint64_t seed = 1;

@@ -94,5 +94,9 @@ struct CoDivision {
 };
 CoDivision co_divide(const torch::Tensor& probability_first, const torch::Tensor& probability_second,
                      double p_threshold);
+// The same with a labelled set of a given size: the `labelled_count` samples of highest peer
+// probability (exact ties: the earlier sample first).
+CoDivision co_divide_top(const torch::Tensor& probability_first, const torch::Tensor& probability_second,
+                         int64_t labelled_count);
 
 }  // namespace winnow
