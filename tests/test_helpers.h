@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 namespace winnow_test {
 
@@ -30,6 +32,14 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The lines of a text file (none if it cannot be read).
+inline std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
 
 struct CommandResult {
   int status = -1;

@@ -12,6 +12,7 @@
 #include "winnow/report/files.h"
 
 using namespace winnow;
+using winnow_test::read_lines;
 using winnow_test::TempDir;
 
 namespace {
@@ -35,13 +36,6 @@ threads = 2
 folds = 2
 epochs = 6
 )";
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "winnow/report/files.h"
 
 using namespace winnow;
+using winnow_test::read_lines;
 using winnow_test::TempDir;
 
 namespace {
@@ -35,13 +36,6 @@ batch_size = 64
 seed = 7
 threads = 2
 )";
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 // Metrics without the wall-clock fields, which legitimately differ between runs.
 nlohmann::ordered_json without_times(nlohmann::ordered_json metrics) {

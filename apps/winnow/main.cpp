@@ -79,7 +79,7 @@ int cmd_train(const std::string& config_path, const std::vector<std::string>& ov
     options.out_dir = out;
   }
   if (print_config) {
-    auto run = build_run(config);
+    auto run = build_run(config, {}, {}, /*estimate=*/false);
     fmt::print("{}", config.resolved_toml());
     return 0;
   }
@@ -195,7 +195,8 @@ int main(int argc, char** argv) {
       "  recipe = ce | config (ce: the configured model with cross entropy and Adam; config: the configured\n"
       "  method, loss and optimizer), estimator = confident_learning | anchor, lr (0.001)\n"
       "[inspect] filter_by = prune_by_noise_rate | prune_by_class | both | confident_learning | predicted_neq_given,\n"
-      "  rank_by = self_confidence | normalized_margin | confidence_weighted_entropy, show (10)\n");
+      "  rank_by = self_confidence | normalized_margin | confidence_weighted_entropy, show (10),\n"
+      "  detector = confident_learning | method (method: the configured method, trained with the estimate)\n");
 
   auto* evaluate = app.add_subcommand("evaluate", "evaluate a run folder's last checkpoint (prints JSON)");
   evaluate->add_option("--run", run_dir, "run folder")->required()->check(CLI::ExistingDirectory);

@@ -98,13 +98,8 @@ nlohmann::ordered_json run_inspect(Config& config, const InspectOptions& options
     // built once (nothing trains), so a typo in any section is an error now, not after the
     // first fold. Its noise-dependent options see a placeholder, not the real estimate.
     const int64_t k = data.train.num_classes;
-    auto placeholder = std::make_shared<NoiseSource>(data.noise ? data.noise_rate : std::nullopt, std::nullopt, [k] {
-      NoiseEstimate e;
-      e.noise_rate = 0.25;  // any valid rate: nothing trains on it
-      e.transition = torch::eye(k, torch::kFloat64);
-      e.prior = torch::full({k}, 1.0 / static_cast<double>(k), torch::kFloat64);
-      return e;
-    });
+    auto placeholder = std::make_shared<NoiseSource>(data.noise ? data.noise_rate : std::nullopt, std::nullopt,
+                                                     [k] { return placeholder_estimate(k); });
     TrainContext context;
     context.train = &data.train;
     context.val = &data.val;
@@ -125,13 +120,7 @@ nlohmann::ordered_json run_inspect(Config& config, const InspectOptions& options
                data.train.num_classes, data.noise_description);
     fmt::print("estimating: {}\n", estimate_options.describe());
   }
-  OutOfSampleOptions base;
-  base.batch_size = settings.batch_size;
-  base.eval_batch_size = settings.eval_batch_size;
-  base.seed = settings.seed;
-  base.device = settings.device;
-  base.augment = data.augment;
-  base.progress = options.progress;
+  OutOfSampleOptions base = out_of_sample_base(settings, data, options.progress);
   // Finished folds survive an interrupted inspection; a rerun with the same configuration
   // takes them back.
   base.cache_dir = (fs::path(options.out_dir) / "folds").string();

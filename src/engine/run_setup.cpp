@@ -50,6 +50,17 @@ EstimateOptions train_estimate_defaults() {
   return o;
 }
 
+OutOfSampleOptions out_of_sample_base(const TrainSettings& settings, const PreparedData& data, bool progress) {
+  OutOfSampleOptions base;
+  base.batch_size = settings.batch_size;
+  base.eval_batch_size = settings.eval_batch_size;
+  base.seed = settings.seed;
+  base.device = settings.device;
+  base.augment = data.augment;
+  base.progress = progress;
+  return base;
+}
+
 std::shared_ptr<NoiseSource> make_noise_source(Config& config, const PreparedData& data, const TrainSettings& settings,
                                                const EstimateOptions& options, bool progress,
                                                const std::string& estimate_dir) {
@@ -62,13 +73,7 @@ std::shared_ptr<NoiseSource> make_noise_source(Config& config, const PreparedDat
   // The estimator sees only the training and validation splits, and never their true labels.
   const Dataset* train = &data.train;
   const Dataset* val = &data.val;
-  OutOfSampleOptions base;
-  base.batch_size = settings.batch_size;
-  base.eval_batch_size = settings.eval_batch_size;
-  base.seed = settings.seed;
-  base.device = settings.device;
-  base.augment = data.augment;
-  base.progress = progress;
+  const OutOfSampleOptions base = out_of_sample_base(settings, data, progress);
   // Only the "ce" recipe reads no more than [model]; the "config" recipe reads the method's
   // options from the run's configuration as the run itself does.
   auto recipe_config = std::make_shared<Config>(config);
@@ -81,7 +86,8 @@ std::shared_ptr<NoiseSource> make_noise_source(Config& config, const PreparedDat
   return std::make_shared<NoiseSource>(simulated_rate, simulated_asymmetric, estimator);
 }
 
-std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir, const std::string& estimate_dir) {
+std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir, const std::string& estimate_dir,
+                                    bool estimate) {
   auto owned = std::make_unique<RunSetup>();
   RunSetup& run = *owned;
   run.settings = read_train_settings(config);
@@ -103,6 +109,12 @@ std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_di
   run.noise_source = make_noise_source(config, run.data, run.settings,
                                        EstimateOptions::from_config(config, train_estimate_defaults()),
                                        /*progress=*/!output_dir.empty(), estimate_dir);
+  if (!estimate) {
+    const int64_t k = run.data.train.num_classes;
+    run.noise_source = std::make_shared<NoiseSource>(run.noise_source->simulated_rate(),
+                                                     run.noise_source->simulated_asymmetric(),
+                                                     [k] { return placeholder_estimate(k); });
+  }
   context.noise_source = run.noise_source;
   context.eval_batch_size = run.settings.eval_batch_size;
   context.output_dir = output_dir;

@@ -48,8 +48,11 @@ bool NoiseSource::took_estimate(const std::string& key) const {
 
 double NoiseSource::rate(Config& config, const std::string& key, const std::string& what) {
   if (!wants_estimate(config, key, simulated_rate_.has_value())) {
-    const double value = config.get<double>(key, simulated_rate_.value_or(0.0));
-    return value;
+    try {
+      return config.get<double>(key, simulated_rate_.value_or(0.0));
+    } catch (const Error& error) {
+      fail("{}, or \"auto\" (estimated from the data)", error.what());
+    }
   }
   const double value = estimate().noise_rate;
   record(key, fmt::format("{:.4f}", value));
@@ -58,7 +61,11 @@ double NoiseSource::rate(Config& config, const std::string& key, const std::stri
 
 bool NoiseSource::asymmetric(Config& config, const std::string& key) {
   if (!wants_estimate(config, key, simulated_asymmetric_.has_value())) {
-    return config.get<bool>(key, simulated_asymmetric_.value_or(false));
+    try {
+      return config.get<bool>(key, simulated_asymmetric_.value_or(false));
+    } catch (const Error& error) {
+      fail("{}, or \"auto\" (decided from the estimated transition matrix)", error.what());
+    }
   }
   const bool value = estimate().asymmetric;
   record(key, value ? "true" : "false");

@@ -43,9 +43,13 @@ EstimateOptions train_estimate_defaults();
 // to the training data.
 // `output_dir` (the run folder) is handed to the method through TrainContext. Where
 // `estimate_dir` holds an estimate.json (a resumed or evaluated run), the "auto" options take
-// it instead of estimating again.
+// it instead of estimating again. With `estimate` false an "auto" option resolves against a
+// placeholder instead (`train --print-config`: resolving the configuration trains nothing).
 std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir = {},
-                                    const std::string& estimate_dir = {});
+                                    const std::string& estimate_dir = {}, bool estimate = true);
+
+// The batch sizes, seed, device and augmentation of the estimation passes: the run's own.
+OutOfSampleOptions out_of_sample_base(const TrainSettings& settings, const PreparedData& data, bool progress);
 
 // The NoiseSource of a run on `data`: the simulation's rate and type where there is one, and
 // an estimator (as `options` say) that trains on data.train / data.val, or reads

@@ -28,6 +28,7 @@ class NoiseSource {
 
   bool simulated() const { return simulated_rate_.has_value(); }
   std::optional<double> simulated_rate() const { return simulated_rate_; }
+  std::optional<bool> simulated_asymmetric() const { return simulated_asymmetric_; }
 
   // The noise rate for the option `key`, under the rule above; `what` says what the option
   // is, for the error when there is neither a number nor a way to estimate.
