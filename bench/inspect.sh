@@ -81,10 +81,10 @@ for noise in $NOISES; do
     if [[ -f "$dir/estimate.json" ]]; then echo "skip (complete): $dir"; continue; fi
     read -r -a p_args <<<"$(protocol_args "$protocol")"
     echo "inspect: $dir"
-    start=$(date +%s.%N)
+    start=$(date +%s)
     "$WINNOW" inspect ${data_args[@]+"${data_args[@]}"} --set train.threads="$THREADS" --set model.name='"mlp"' --set data.noisy_labels="\"$labels\"" "${p_args[@]}" \
       ${extra_args[@]+"${extra_args[@]}"} --out "$dir" >"$dir.log" 2>&1 || { echo "failed: $dir (see $dir.log)"; continue; }
-    echo "$(date +%s.%N) - $start" | bc >"$dir/wall_seconds"
+    echo $(( $(date +%s) - start )) >"$dir/wall_seconds"
   done
   if [[ "$CLEANLAB" == 1 ]]; then
     samples="$OUT/$setting/crossfit5x10/samples.csv"
