@@ -162,20 +162,20 @@ TEST(NoiseSourceRule, NumberWinsAutoEstimatesUnsetFollowsTheSimulation) {
   {
     NoiseSource simulated(0.5, false, estimator);
     Config config = Config::from_string("[method]\nforget_rate = 0.2\n");
-    EXPECT_EQ(simulated.rate(config, "method.forget_rate", "tau"), 0.2);  // a number wins
-    EXPECT_EQ(simulated.rate(config, "optim.tau", "tau"), 0.5);           // unset: the simulation
+    EXPECT_EQ(simulated.rate(config, "method.forget_rate"), 0.2);  // a number wins
+    EXPECT_EQ(simulated.rate(config, "optim.tau"), 0.5);           // unset: the simulation
     EXPECT_FALSE(simulated.asymmetric(config, "method.asymmetric"));
     EXPECT_EQ(calls, 0);
     Config with_auto = Config::from_string("[method]\nforget_rate = \"auto\"\n");
-    EXPECT_EQ(simulated.rate(with_auto, "method.forget_rate", "tau"), 0.37);  // "auto" estimates
+    EXPECT_EQ(simulated.rate(with_auto, "method.forget_rate"), 0.37);  // "auto" estimates
     EXPECT_EQ(calls, 1);
     EXPECT_NE(with_auto.resolved_toml().find("forget_rate = 'auto'"), std::string::npos) << with_auto.resolved_toml();
   }
   {
     NoiseSource own_labels(std::nullopt, std::nullopt, estimator);
     Config config;
-    EXPECT_EQ(own_labels.rate(config, "method.forget_rate", "tau"), 0.37);  // unset, no simulation
-    EXPECT_EQ(own_labels.rate(config, "optim.tau", "tau"), 0.37);
+    EXPECT_EQ(own_labels.rate(config, "method.forget_rate"), 0.37);  // unset, no simulation
+    EXPECT_EQ(own_labels.rate(config, "optim.tau"), 0.37);
     EXPECT_TRUE(own_labels.asymmetric(config, "method.asymmetric"));
     EXPECT_EQ(calls, 2);  // estimated once per source
     ASSERT_EQ(own_labels.auto_settings().size(), 3u);
@@ -186,7 +186,7 @@ TEST(NoiseSourceRule, NumberWinsAutoEstimatesUnsetFollowsTheSimulation) {
     NoiseSource no_estimator(std::nullopt, std::nullopt, nullptr);
     Config config;
     try {
-      no_estimator.rate(config, "method.forget_rate", "tau");
+      no_estimator.rate(config, "method.forget_rate");
       FAIL() << "expected an error";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find("method.forget_rate"), std::string::npos) << e.what();

@@ -96,16 +96,14 @@ nlohmann::ordered_json run_inspect(Config& config, const InspectOptions& options
   {
     // The same configuration as train, checked as train checks it: the configured method is
     // built once (nothing trains), so a typo in any section is an error now, not after the
-    // first fold. Its noise-dependent options see a placeholder, not the real estimate.
-    const int64_t k = data.train.num_classes;
-    auto placeholder = std::make_shared<NoiseSource>(data.noise ? data.noise_rate : std::nullopt, std::nullopt,
-                                                     [k] { return placeholder_estimate(k); });
+    // first fold. Its "auto" options are resolved, not estimated.
     TrainContext context;
     context.train = &data.train;
     context.val = &data.val;
-    context.model_spec = ModelSpec{data.train.sample_shape(), k};
+    context.model_spec = ModelSpec{data.train.sample_shape(), data.train.num_classes};
     context.epochs = settings.epochs;
-    context.noise_source = placeholder;
+    context.noise_source = make_noise_source(config, data, settings, train_estimate_defaults(), false, {},
+                                             /*estimate=*/false);
     make_method(context, config);
   }
   config.check_unknown();
@@ -162,10 +160,7 @@ nlohmann::ordered_json run_inspect(Config& config, const InspectOptions& options
   if (data.train.has_true_labels()) {
     auto truth = score_estimate(result.estimate, data.train.true_labels, labels);
     auto flips = labels.ne(data.train.true_labels);
-    DetectionMetrics d = detection_metrics(scores.clean_score, scores.suspect, flips);
-    truth["detection"] = {{"precision", json_number(d.precision)}, {"recall", json_number(d.recall)},
-                          {"f1", json_number(d.f1)},               {"auroc", json_number(d.auroc)},
-                          {"flagged", d.flagged},                  {"noisy", d.noisy}};
+    truth["detection"] = to_json(detection_metrics(scores.clean_score, scores.suspect, flips));
     record["against_truth"] = truth;
   }
   write_samples_csv((fs::path(options.out_dir) / "samples.csv").string(), data.train, data.train_origin, scores);

@@ -63,13 +63,13 @@ OutOfSampleOptions out_of_sample_base(const TrainSettings& settings, const Prepa
 
 std::shared_ptr<NoiseSource> make_noise_source(Config& config, const PreparedData& data, const TrainSettings& settings,
                                                const EstimateOptions& options, bool progress,
-                                               const std::string& estimate_dir) {
+                                               const std::string& estimate_dir, bool estimate) {
   std::optional<double> simulated_rate = data.noise ? data.noise_rate : std::nullopt;
   std::optional<bool> simulated_asymmetric;
   if (data.noise) {
-    const auto type = config.get_optional<std::string>("noise.type").value_or("none");
-    simulated_asymmetric = type == "pairflip" || type == "classmap";
+    simulated_asymmetric = is_class_dependent_noise(config.get_optional<std::string>("noise.type").value_or("none"));
   }
+  if (!estimate) return NoiseSource::resolve_only(simulated_rate, simulated_asymmetric);
   // The estimator sees only the training and validation splits, and never their true labels.
   const Dataset* train = &data.train;
   const Dataset* val = &data.val;
@@ -108,13 +108,7 @@ std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_di
   context.noise_rate = run.data.noise_rate;
   run.noise_source = make_noise_source(config, run.data, run.settings,
                                        EstimateOptions::from_config(config, train_estimate_defaults()),
-                                       /*progress=*/!output_dir.empty(), estimate_dir);
-  if (!estimate) {
-    const int64_t k = run.data.train.num_classes;
-    run.noise_source = std::make_shared<NoiseSource>(run.noise_source->simulated_rate(),
-                                                     run.noise_source->simulated_asymmetric(),
-                                                     [k] { return placeholder_estimate(k); });
-  }
+                                       /*progress=*/!output_dir.empty(), estimate_dir, estimate);
   context.noise_source = run.noise_source;
   context.eval_batch_size = run.settings.eval_batch_size;
   context.output_dir = output_dir;

@@ -307,10 +307,7 @@ RunResult run_training(Config& config, const RunOptions& options) {
   summary["suspects"] = scores.suspect.sum().item<int64_t>();
   if (run->data.train.has_true_labels()) {
     auto flips = run->data.train.labels.ne(run->data.train.true_labels);
-    DetectionMetrics d = detection_metrics(scores.clean_score, scores.suspect, flips);
-    summary["detection"] = {{"precision", json_number(d.precision)}, {"recall", json_number(d.recall)},
-                            {"f1", json_number(d.f1)}, {"auroc", json_number(d.auroc)},
-                            {"flagged", d.flagged}, {"noisy", d.noisy}};
+    summary["detection"] = to_json(detection_metrics(scores.clean_score, scores.suspect, flips));
   }
   summary["complete"] = state.epochs_done == settings.epochs || state.stopped_early;
   atomic_write_json((fs::path(out_dir) / "summary.json").string(), summary);

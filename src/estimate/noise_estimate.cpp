@@ -129,16 +129,6 @@ NoiseEstimate NoiseEstimate::from_json(const nlohmann::json& json) {
   return e;
 }
 
-NoiseEstimate placeholder_estimate(int64_t classes) {
-  NoiseEstimate e;
-  e.noise_rate = 0.25;
-  e.transition = torch::eye(classes, torch::kFloat64);
-  e.prior = torch::full({classes}, 1.0 / static_cast<double>(classes), torch::kFloat64);
-  e.per_class_noise_rate = torch::zeros({classes}, torch::kFloat64);
-  e.method = "placeholder (nothing estimated)";
-  return e;
-}
-
 NoiseEstimate confident_learning_estimate(const torch::Tensor& probs, const torch::Tensor& labels) {
   LatentEstimate latent = estimate_latent(probs, labels);
   NoiseEstimate e;

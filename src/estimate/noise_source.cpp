@@ -10,6 +10,13 @@ NoiseSource::NoiseSource(std::optional<double> simulated_rate, std::optional<boo
       simulated_asymmetric_(simulated_asymmetric),
       estimator_(std::move(estimator)) {}
 
+std::shared_ptr<NoiseSource> NoiseSource::resolve_only(std::optional<double> simulated_rate,
+                                                       std::optional<bool> simulated_asymmetric) {
+  auto source = std::make_shared<NoiseSource>(simulated_rate, simulated_asymmetric, nullptr);
+  source->resolve_only_ = true;
+  return source;
+}
+
 const NoiseEstimate& NoiseSource::estimate() {
   if (!estimate_) {
     require(static_cast<bool>(estimator_), "the noise estimate is needed but this run has no estimator");
@@ -26,7 +33,7 @@ bool NoiseSource::wants_estimate(Config& config, const std::string& key, bool si
     config.get<std::string>(key, "auto");  // the resolved configuration says "auto"
     wants = true;
   }
-  require(!wants || static_cast<bool>(estimator_),
+  require(!wants || resolve_only_ || static_cast<bool>(estimator_),
           "{} = \"auto\" needs an estimate of the noise, which is not available here; give a value", key);
   return wants;
 }
@@ -46,7 +53,7 @@ bool NoiseSource::took_estimate(const std::string& key) const {
   return false;
 }
 
-double NoiseSource::rate(Config& config, const std::string& key, const std::string& what) {
+double NoiseSource::rate(Config& config, const std::string& key) {
   if (!wants_estimate(config, key, simulated_rate_.has_value())) {
     try {
       return config.get<double>(key, simulated_rate_.value_or(0.0));
@@ -54,6 +61,7 @@ double NoiseSource::rate(Config& config, const std::string& key, const std::stri
       fail("{}, or \"auto\" (estimated from the data)", error.what());
     }
   }
+  if (resolve_only_) return 0.25;
   const double value = estimate().noise_rate;
   record(key, fmt::format("{:.4f}", value));
   return value;
@@ -67,6 +75,7 @@ bool NoiseSource::asymmetric(Config& config, const std::string& key) {
       fail("{}, or \"auto\" (decided from the estimated transition matrix)", error.what());
     }
   }
+  if (resolve_only_) return false;
   const bool value = estimate().asymmetric;
   record(key, value ? "true" : "false");
   return value;
@@ -74,7 +83,7 @@ bool NoiseSource::asymmetric(Config& config, const std::string& key) {
 
 double noise_rate_option(Config& config, const std::string& key, const std::string& what,
                          std::optional<double> simulated_rate, NoiseSource* source) {
-  if (source) return source->rate(config, key, what);
+  if (source) return source->rate(config, key);
   const bool given = config.has(key) && !config.is_auto(key);
   require(given || simulated_rate.has_value(),
           "{} is not set and cannot be estimated here: {} (a number, or \"auto\" inside a run)", key, what);

@@ -1,5 +1,6 @@
 #include "winnow/eval/metrics.h"
 
+#include <cmath>
 #include <limits>
 
 namespace winnow {
@@ -49,6 +50,13 @@ DetectionMetrics detection_metrics(const torch::Tensor& clean_score, const torch
   m.f1 = (m.precision + m.recall) > 0 ? 2 * m.precision * m.recall / (m.precision + m.recall) : 0.0;
   m.auroc = auroc(1.0 - clean_score.to(torch::kFloat64).cpu(), noisy);
   return m;
+}
+
+nlohmann::ordered_json to_json(const DetectionMetrics& metrics) {
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
+  return {{"precision", number(metrics.precision)}, {"recall", number(metrics.recall)},
+          {"f1", number(metrics.f1)},               {"auroc", number(metrics.auroc)},
+          {"flagged", metrics.flagged},             {"noisy", metrics.noisy}};
 }
 
 }  // namespace winnow

@@ -13,6 +13,7 @@
 #include "winnow/estimate/noise_source.h"
 #include "winnow/eval/metrics.h"
 #include "winnow/methods/selection.h"
+#include "winnow/noise/noise.h"
 #include "winnow/report/histogram.h"
 
 namespace winnow {
@@ -94,7 +95,7 @@ DivideMixOptions DivideMixOptions::from_config(const TrainContext& context, Conf
   // simulation says both; on a user's own labels (or with "auto") they come from the noise
   // estimate, the switch from the shape of the estimated T (estimate/noise_estimate.h).
   const auto noise_type = config.get_optional<std::string>("noise.type").value_or("none");
-  bool asymmetric = noise_type == "pairflip" || noise_type == "classmap";
+  bool asymmetric = is_class_dependent_noise(noise_type);
   double rate = context.noise_rate.value_or(0.0);
   bool rate_estimated = false;
   if (context.noise_source) {
@@ -102,7 +103,7 @@ DivideMixOptions DivideMixOptions::from_config(const TrainContext& context, Conf
     // The rate is read where it matters: for the presets that depend on it, and for a
     // division by the rate (the default under asymmetric noise).
     if (o.preset != "none" || asymmetric || config.has("method.divide_by")) {
-      rate = context.noise_source->rate(config, "method.noise_rate", "the noise rate DivideMix's preset depends on");
+      rate = context.noise_source->rate(config, "method.noise_rate");
       rate_estimated = context.noise_source->took_estimate("method.noise_rate");
     }
   } else {
@@ -110,7 +111,10 @@ DivideMixOptions DivideMixOptions::from_config(const TrainContext& context, Conf
   }
   apply_preset(o, rate, asymmetric);
   o.noise_rate = rate;
-  o.divide_by = config.get_choice("method.divide_by", asymmetric && rate_estimated && rate > 0 ? "rate" : "gmm", {"gmm", "rate"});
+  // "auto" (the default) stays "auto" in the resolved configuration: which split it takes
+  // depends on the estimate, and a resumed run decides again from the same estimate.
+  o.divide_by = config.get_choice("method.divide_by", "auto", {"auto", "gmm", "rate"});
+  if (o.divide_by == "auto") o.divide_by = asymmetric && rate_estimated && rate > 0 ? "rate" : "gmm";
   require(o.divide_by == "gmm" || (o.noise_rate > 0 && o.noise_rate < 1),
           "method.divide_by = \"rate\" needs a noise rate in (0, 1), got {} (method.noise_rate)", o.noise_rate);
   o.warm_up = config.get<int64_t>("method.warm_up", o.warm_up);

@@ -70,4 +70,6 @@ torch::Tensor NoiseModel::sample_transitions(const Dataset& data, uint64_t seed)
 WINNOW_REGISTER(NoiseRegistry, "none", "no simulated noise: the labels are used as given",
                 [](Config&) { return std::unique_ptr<NoiseModel>(); });
 
+bool is_class_dependent_noise(const std::string& type) { return type == "pairflip" || type == "classmap"; }
+
 }  // namespace winnow

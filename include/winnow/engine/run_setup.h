@@ -43,8 +43,8 @@ EstimateOptions train_estimate_defaults();
 // to the training data.
 // `output_dir` (the run folder) is handed to the method through TrainContext. Where
 // `estimate_dir` holds an estimate.json (a resumed or evaluated run), the "auto" options take
-// it instead of estimating again. With `estimate` false an "auto" option resolves against a
-// placeholder instead (`train --print-config`: resolving the configuration trains nothing).
+// it instead of estimating again. With `estimate` false "auto" options are only resolved,
+// not estimated (`train --print-config` trains nothing).
 std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_dir = {},
                                     const std::string& estimate_dir = {}, bool estimate = true);
 
@@ -53,10 +53,11 @@ OutOfSampleOptions out_of_sample_base(const TrainSettings& settings, const Prepa
 
 // The NoiseSource of a run on `data`: the simulation's rate and type where there is one, and
 // an estimator (as `options` say) that trains on data.train / data.val, or reads
-// `estimate_dir`/estimate.json where that exists.
+// `estimate_dir`/estimate.json where that exists. With `estimate` false, a source that only
+// resolves the configuration (NoiseSource::resolve_only).
 std::shared_ptr<NoiseSource> make_noise_source(Config& config, const PreparedData& data, const TrainSettings& settings,
                                                const EstimateOptions& options, bool progress,
-                                               const std::string& estimate_dir = {});
+                                               const std::string& estimate_dir = {}, bool estimate = true);
 
 }  // namespace winnow
 

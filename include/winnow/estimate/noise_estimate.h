@@ -66,11 +66,6 @@ std::vector<std::pair<int64_t, int64_t>> overlapping_classes(const NoiseEstimate
 // issues by cleanlab's default ("off_diagonal": the confident joint's off-diagonal count).
 NoiseEstimate confident_learning_estimate(const torch::Tensor& probs, const torch::Tensor& labels);
 
-// A stand-in for K classes (rate 0.25, T = I, uniform prior), for building a method only to
-// check and resolve its configuration (`train --print-config`, `inspect`'s check): nothing
-// trains on it.
-NoiseEstimate placeholder_estimate(int64_t classes);
-
 // The health score of a data set's labels (cleanlab's overall_label_health_score): 1 - the
 // estimated share of wrong labels.
 inline double health_score(const NoiseEstimate& estimate) { return 1.0 - estimate.noise_rate; }

@@ -25,14 +25,18 @@ class NoiseSource {
   using Estimator = std::function<NoiseEstimate()>;
   // `simulated_rate` / `simulated_asymmetric`: what the simulation says, where there is one.
   NoiseSource(std::optional<double> simulated_rate, std::optional<bool> simulated_asymmetric, Estimator estimator);
+  // A source that only resolves the configuration (`train --print-config`, `inspect`'s check
+  // of the configured method): "auto" options stay "auto" in the resolved configuration and
+  // the method being built gets a valid stand-in value (rate 0.25, symmetric), as nothing
+  // trains on it. Nothing is estimated or recorded.
+  static std::shared_ptr<NoiseSource> resolve_only(std::optional<double> simulated_rate,
+                                                   std::optional<bool> simulated_asymmetric);
 
   bool simulated() const { return simulated_rate_.has_value(); }
   std::optional<double> simulated_rate() const { return simulated_rate_; }
-  std::optional<bool> simulated_asymmetric() const { return simulated_asymmetric_; }
 
-  // The noise rate for the option `key`, under the rule above; `what` says what the option
-  // is, for the error when there is neither a number nor a way to estimate.
-  double rate(Config& config, const std::string& key, const std::string& what);
+  // The noise rate for the option `key`, under the rule above.
+  double rate(Config& config, const std::string& key);
   // Whether the noise is asymmetric (class-dependent), for the switch `key`.
   bool asymmetric(Config& config, const std::string& key);
 
@@ -52,6 +56,7 @@ class NoiseSource {
   std::optional<double> simulated_rate_;
   std::optional<bool> simulated_asymmetric_;
   Estimator estimator_;
+  bool resolve_only_ = false;
   std::optional<NoiseEstimate> estimate_;
   std::vector<std::pair<std::string, std::string>> auto_settings_;
 };

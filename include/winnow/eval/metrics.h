@@ -1,5 +1,6 @@
 #pragma once
 // Accuracy and noisy-label detection metrics.
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 namespace winnow {
@@ -20,6 +21,10 @@ struct DetectionMetrics {
 // (or all are) the AUROC is undefined and reported as NaN.
 DetectionMetrics detection_metrics(const torch::Tensor& clean_score, const torch::Tensor& suspect,
                                    const torch::Tensor& flip_mask);
+
+// {precision, recall, f1, auroc, flagged, noisy}, undefined values as null: the "detection"
+// record of summary.json and estimate.json.
+nlohmann::ordered_json to_json(const DetectionMetrics& metrics);
 
 // Area under the ROC curve of `score` for separating positives (`positive` true) from
 // negatives: the Mann-Whitney U statistic, ties counted one half.

@@ -29,10 +29,11 @@
 //   loss_average   epochs of normalised losses averaged before the GMM (1: none; the
 //                  official code uses 5 at 90% noise)
 //   histograms     write loss_histogram_warmup.svg / loss_histogram_final.svg (true)
-//   divide_by      gmm | rate: the labelled set is where the peer's GMM clean probability
-//                  exceeds p_threshold (the paper), or the (1 - noise_rate) share of samples
-//                  with the highest one. Default: rate where the noise is asymmetric and its
-//                  rate is an estimate (a user's own labels, or "auto"), gmm otherwise. Under
+//   divide_by      auto | gmm | rate: the labelled set is where the peer's GMM clean
+//                  probability exceeds p_threshold (the paper), or the (1 - noise_rate) share
+//                  of samples with the highest one. auto (default): rate where the noise is
+//                  asymmetric and its rate is an estimate (a user's own labels, or "auto"),
+//                  gmm otherwise. Under
 //                  heavy class-dependent noise the wrong labels' losses overlap the clean ones
 //                  and the GMM labels nearly every sample (pair-flip 40% given as a file,
 //                  mlp: 51k of 54k labelled at precision 0.61, detection F1 0.11); an
@@ -69,7 +70,8 @@ struct DivideMixOptions {
   int64_t loss_average = 1;
   bool histograms = true;
   // "gmm": labelled where the peer's clean probability > p_threshold (the paper); "rate": the
-  // (1 - noise_rate) share of samples with the highest peer clean probability.
+  // (1 - noise_rate) share of samples with the highest peer clean probability ("auto" in the
+  // configuration resolves to one of them).
   std::string divide_by = "gmm";
   double noise_rate = 0.0;  // the rate the preset and divide_by = "rate" use
 

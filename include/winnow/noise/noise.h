@@ -55,6 +55,10 @@ using NoiseRegistry = Registry<NoiseTag>;
 // The model named by `noise.type` ("none" gives nullptr).
 std::unique_ptr<NoiseModel> make_noise(Config& config);
 
+// Whether the noise type `type` flips labels class-dependently, to one other class per class
+// (pairflip, classmap): what DivideMix's asymmetric settings are for.
+bool is_class_dependent_noise(const std::string& type);
+
 // Replaces data.labels by the noisy ones, keeping the clean ones in data.true_labels.
 void apply_noise(Dataset& data, const NoiseResult& result);
 
