@@ -7,7 +7,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "winnow/adapt/adaptation.h"
 #include "winnow/core/error.h"
+#include "winnow/engine/adapt_run.h"
 #include "winnow/engine/data_setup.h"
 #include "winnow/engine/inspect.h"
 #include "winnow/engine/run_setup.h"
@@ -78,12 +80,31 @@ int cmd_train(const std::string& config_path, const std::vector<std::string>& ov
     config = load_config(config_path, overrides);
     options.out_dir = out;
   }
+  const bool adaptation = is_adaptation_method(config.get<std::string>("method.name", "standard"));
+  if (print_config && adaptation) {
+    const std::string resolved = resolve_adaptation_config(config);
+    config.check_unknown();
+    fmt::print("{}", resolved);
+    return 0;
+  }
   if (print_config) {
     auto run = build_run(config, {}, {}, /*estimate=*/false);
     fmt::print("{}", config.resolved_toml());
     return 0;
   }
   RunResult result = run_training(config, options);
+  if (adaptation) {
+    if (!quiet && !result.summary.is_null()) {
+      const auto& s = result.summary;
+      auto show = [](const nlohmann::json& v) { return v.is_null() ? std::string("n/a") : fmt::format("{:.2f}%", v.get<double>()); };
+      fmt::print("target mAP {}  rank-1 {}  (source model: mAP {}, rank-1 {})\n", show(s["target_map"]),
+                 show(s["target_rank1"]), show(s.value("source_only_map", nlohmann::json())),
+                 show(s.value("source_only_rank1", nlohmann::json())));
+      fmt::print("outputs: {}/ (summary.json, metrics.jsonl, pseudo_labels.csv, config.toml, checkpoint/)\n",
+                 result.out_dir);
+    }
+    return 0;
+  }
   if (!quiet && !result.summary.is_null()) {
     const auto& s = result.summary;
     auto show = [](const nlohmann::json& v) { return v.is_null() ? std::string("n/a") : fmt::format("{:.2f}%", v.get<double>()); };
@@ -151,6 +172,7 @@ int cmd_noise(const std::string& config_path, const std::vector<std::string>& ov
 
 void cmd_list() {
   print_registry<MethodRegistry>("methods ([method] name)");
+  print_registry<AdaptationRegistry>("domain-adaptation methods ([method] name; data.source_classes/target_classes or data.target)");
   print_registry<LossRegistry>("losses ([loss] name)");
   print_registry<ModelRegistry>("models ([model] name)");
   print_registry<OptimizerRegistry>("optimizers ([optim] name)");

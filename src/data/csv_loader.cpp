@@ -105,7 +105,10 @@ class CsvParser {
         features_.push_back(static_cast<float>(value));
       }
     }
+    ++rows_;
   }
+
+  int64_t rows() const { return rows_; }
 
   std::vector<float>& features() { return features_; }
   std::vector<int64_t>& labels() { return labels_; }
@@ -148,16 +151,15 @@ class CsvParser {
   std::vector<std::string_view> fields_;
   std::vector<float> features_;
   std::vector<int64_t> labels_;
+  int64_t rows_ = 0;
 };
 
-}  // namespace
+constexpr int64_t kNoLabelColumn = -1;
 
-Dataset load_csv(const std::string& path, const CsvOptions& options) {
+// Reads every row of `path` into `parser`; with `labelled` false every column is a feature.
+void parse_csv(const std::string& path, const CsvOptions& options, bool labelled, CsvParser& parser) {
   detail::GzReader in(path);
   const std::string text = in.read_rest();
-  require(options.num_classes >= 0, "'{}': num_classes must be >= 0 (0: from the labels), got {}", path,
-          options.num_classes);
-  CsvParser parser(path, options.delimiter, options.num_classes);
   std::string_view rest(text);
   int64_t line_number = 0;
   bool columns_known = false;
@@ -171,32 +173,51 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
     if (!columns_known) {
       split_fields(line, options.delimiter, fields);
       const auto width = static_cast<int64_t>(fields.size());
-      require(width >= 2, "'{}': line {} has {} field, expected features and a label", path, line_number,
-              width);
+      require(width >= (labelled ? 2 : 1), "'{}': line {} has {} field, expected features and a label", path,
+              line_number, width);
       const bool header = first_row_is_header(fields, options, path);
       std::vector<std::string> names;
       if (header) names.assign(fields.begin(), fields.end());
-      parser.set_columns(width, resolve_label_column(options, names, width, path), names);
+      parser.set_columns(width, labelled ? resolve_label_column(options, names, width, path) : kNoLabelColumn,
+                         names);
       columns_known = true;
       if (header) continue;
     }
     parser.parse_row(line, line_number);
   }
+  require(parser.rows() > 0, "'{}': no data rows", path);
+}
 
-  const auto rows = static_cast<int64_t>(parser.labels().size());
-  require(rows > 0, "'{}': no data rows", path);
+torch::Tensor features_tensor(CsvParser& parser) {
+  const int64_t rows = parser.rows();
+  return torch::from_blob(parser.features().data(),
+                          {rows, static_cast<int64_t>(parser.features().size()) / rows}, torch::kFloat32)
+      .clone();
+}
+
+}  // namespace
+
+Dataset load_csv(const std::string& path, const CsvOptions& options) {
+  require(options.num_classes >= 0, "'{}': num_classes must be >= 0 (0: from the labels), got {}", path,
+          options.num_classes);
+  CsvParser parser(path, options.delimiter, options.num_classes);
+  parse_csv(path, options, /*labelled=*/true, parser);
+  const int64_t rows = parser.rows();
   Dataset data;
   data.name = path;
-  data.inputs =
-      torch::from_blob(parser.features().data(),
-                       {rows, static_cast<int64_t>(parser.features().size()) / rows}, torch::kFloat32)
-          .clone();
+  data.inputs = features_tensor(parser);
   data.labels = torch::from_blob(parser.labels().data(), {rows}, torch::kInt64).clone();
   data.num_classes = options.num_classes > 0 ? options.num_classes : data.labels.max().item<int64_t>() + 1;
   require(data.num_classes >= 2, "'{}': labels name only {} class; at least 2 are needed", path,
           data.num_classes);
   data.validate();
   return data;
+}
+
+torch::Tensor load_csv_features(const std::string& path, const CsvOptions& options) {
+  CsvParser parser(path, options.delimiter, 0);
+  parse_csv(path, options, /*labelled=*/false, parser);
+  return features_tensor(parser);
 }
 
 }  // namespace winnow

@@ -125,7 +125,7 @@ torch::Tensor read_npy(const std::string& path) {
 
 }  // namespace detail
 
-Dataset load_npy(const std::string& features_path, const std::string& labels_path, int64_t num_classes) {
+torch::Tensor load_npy_features(const std::string& features_path) {
   auto features = detail::read_npy(features_path);
   require(features.dim() >= 2, "'{}': features have shape [{}]; expected [N, D] or [N, C, H, W]",
           features_path, fmt::join(features.sizes(), ", "));
@@ -136,7 +136,11 @@ Dataset load_npy(const std::string& features_path, const std::string& labels_pat
   features = features.to(torch::kFloat32);
   if (pixels) features.div_(255.0);
   detail::require_finite(features, features_path);
+  return features;
+}
 
+Dataset load_npy(const std::string& features_path, const std::string& labels_path, int64_t num_classes) {
+  auto features = load_npy_features(features_path);
   Dataset data;
   data.name = features_path;
   data.inputs = features;

@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "winnow/adapt/adaptation.h"
 #include "winnow/core/error.h"
+#include "winnow/engine/adapt_run.h"
 #include "winnow/report/files.h"
 
 namespace winnow {
@@ -124,6 +126,9 @@ std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_di
 namespace winnow {
 
 std::string resolve_without_data(Config& config) {
+  if (is_adaptation_method(config.get<std::string>("method.name", "standard"))) {
+    return resolve_adaptation_config(config);
+  }
   TrainSettings settings = read_train_settings(config);
   DataOptions::from_config(config);
   const NoiseSetup noise = NoiseSetup::from_config(config, settings.seed);

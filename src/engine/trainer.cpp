@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <limits>
 
+#include "winnow/adapt/adaptation.h"
 #include "winnow/core/error.h"
+#include "winnow/engine/adapt_run.h"
 #include "winnow/engine/checkpoint.h"
 #include "winnow/engine/early_stopping.h"
 #include "winnow/engine/run_setup.h"
@@ -182,6 +184,11 @@ nlohmann::ordered_json summarize(const RunSetup& run, const TrainerState& state,
 }  // namespace
 
 RunResult run_training(Config& config, const RunOptions& options) {
+  // Domain adaptation by clustering (act, cluster_baseline) has a loop of its own: source
+  // epochs, then rounds of clustering and training, evaluated by retrieval.
+  if (is_adaptation_method(config.get<std::string>("method.name", "standard"))) {
+    return run_adaptation(config, options);
+  }
   std::string out_dir = options.out_dir.empty() ? default_out_dir(config) : options.out_dir;
   if (!options.resume) {
     require(!has_checkpoint(out_dir),
@@ -356,6 +363,9 @@ nlohmann::json evaluate_run(const std::string& run_dir) {
   const std::string config_path = (fs::path(run_dir) / "config.toml").string();
   require(fs::exists(config_path), "{}: not a run folder (no config.toml)", run_dir);
   Config config = Config::from_file(config_path);
+  if (is_adaptation_method(config.get<std::string>("method.name", "standard"))) {
+    return evaluate_adaptation_run(run_dir, config);
+  }
   auto run = build_run(config, {}, run_dir);
   TrainerState state = load_checkpoint(run_dir, *run->method);
   nlohmann::ordered_json out;

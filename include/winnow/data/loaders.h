@@ -33,12 +33,17 @@ struct CsvOptions {
 // CSV: numeric feature columns plus an integer label column. Inputs are [N, D].
 Dataset load_csv(const std::string& path, const CsvOptions& options = {});
 
+// Features only, every column one (an unlabelled set, such as a domain-adaptation target).
+torch::Tensor load_csv_features(const std::string& path, const CsvOptions& options = {});
+
 // NPY features (float32/float64/uint8/int, C order, 2-D or more: first axis is the sample)
 // plus labels from a second file: a .npy of integers, or a text file with one integer per line.
 // uint8 features are pixels and scaled to [0, 1] like the IDX and CIFAR loaders; a 3-D array
 // [N, H, W] is a stack of grayscale images and becomes [N, 1, H, W].
 Dataset load_npy(const std::string& features_path, const std::string& labels_path,
                  int64_t num_classes = 0);
+// The features of load_npy alone (an unlabelled set).
+torch::Tensor load_npy_features(const std::string& features_path);
 
 // Replaces data.labels by labels read from `path` (one integer per line, or a .npy), keeping
 // the previous labels as data.true_labels when `keep_as_truth` is set: how a user brings
