@@ -68,14 +68,17 @@ class AsymmetricCoTeaching : public AdaptationMethod {
     double main_loss = 0, collaborator_loss = 0;
     int64_t main_steps = 0, collaborator_steps = 0;
     int64_t selected = 0, selected_correct = 0, rejected = 0, rejected_correct = 0;
+    // Steps alternate over the whole round, not within each epoch: the official loop restarts
+    // at an even step every epoch, which with an odd number of batches per epoch gives the
+    // collaborator one step more, and with a single batch (fewer than P clusters) never trains
+    // the main network at all.
+    int64_t step = 0;
     for (int64_t epoch = 0; epoch < options_.round_epochs; ++epoch) {
       auto generator = round_generator(input.round, epoch);
-      const auto batches = inliers.epoch_batches(context_.batch_size, generator);
-      for (size_t step = 0; step < batches.size(); ++step) {
-        const auto& index = batches[step];
+      for (const auto& index : inliers.epoch_batches(context_.batch_size, generator)) {
         auto x = target_batch(index, generator);
         auto y = pseudo.labels.index_select(0, index).to(context_.device);
-        if (step % 2 == 0) {
+        if (step++ % 2 == 0) {
           // The main network picks the inliers the collaborator learns from.
           torch::Tensor keep;
           {

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "winnow/adapt/adaptation.h"
 #include "winnow/core/error.h"
 #include "winnow/engine/checkpoint.h"
 #include "winnow/engine/run_setup.h"
@@ -78,6 +79,13 @@ void print_summary(const nlohmann::ordered_json& record, const Dataset& train, c
 
 nlohmann::ordered_json run_inspect(Config& config, const InspectOptions& options) {
   require(!options.out_dir.empty(), "winnow inspect needs --out DIR");
+  {
+    const std::string method = config.get<std::string>("method.name", "standard");
+    require(!is_adaptation_method(method),
+            "method.name = \"{}\" adapts to an unlabelled domain; winnow inspect ranks the given labels of one "
+            "labelled set. Run it with `winnow train` (its pseudo_labels.csv scores the target's pseudo-labels)",
+            method);
+  }
   TrainSettings settings = read_train_settings(config);
   const DataOptions data_options = DataOptions::from_config(config);
   const NoiseSetup noise = NoiseSetup::from_config(config, settings.seed);

@@ -20,6 +20,7 @@
 
 namespace winnow {
 
+// RunOptions::stop_after_epochs counts source epochs and rounds alike.
 RunResult run_adaptation(Config& config, const RunOptions& options);
 
 // Retrieval scores (mAP, Rank-1/5/10) of a finished or interrupted adaptation run's last
