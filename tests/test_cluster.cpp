@@ -17,30 +17,26 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
+#include "fixture_helpers.h"
 #include "winnow/cluster/dbscan.h"
 #include "winnow/cluster/outliers.h"
 #include "winnow/cluster/rerank.h"
 #include "winnow/core/error.h"
 
 using nlohmann::json;
+using winnow_test::load_fixture;
 using winnow::Error;
 using winnow::RerankOptions;
 
 namespace {
 
-json load(const std::string& name) {
-  std::ifstream in(std::string(WINNOW_SOURCE_DIR) + "/tests/data/" + name);
-  EXPECT_TRUE(in.good()) << "tests/data/" << name << " is missing";
-  return json::parse(in);
-}
-
 const json& dbscan_fixtures() {
-  static const json doc = load("dbscan_fixtures.json");
+  static const json doc = load_fixture("dbscan_fixtures.json");
   return doc;
 }
 
 const json& rerank_fixture() {
-  static const json doc = load("rerank_fixture.json");
+  static const json doc = load_fixture("rerank_fixture.json");
   return doc;
 }
 

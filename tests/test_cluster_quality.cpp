@@ -13,10 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture_helpers.h"
 #include "winnow/core/error.h"
 #include "winnow/eval/cluster_quality.h"
 
 using nlohmann::json;
+using winnow_test::error_of;
+using winnow_test::load_fixture;
 using winnow::cluster_quality;
 using winnow::ClusterQuality;
 using winnow::Error;
@@ -24,11 +27,7 @@ using winnow::Error;
 namespace {
 
 const json& fixtures() {
-  static const json doc = [] {
-    std::ifstream in(std::string(WINNOW_SOURCE_DIR) + "/tests/data/eval_fixtures.json");
-    EXPECT_TRUE(in.good()) << "tests/data/eval_fixtures.json is missing";
-    return json::parse(in);
-  }();
+  static const json doc = load_fixture("eval_fixtures.json");
   return doc;
 }
 
@@ -42,15 +41,6 @@ void expect_same(const ClusterQuality& a, const ClusterQuality& b, double tol) {
   EXPECT_NEAR(a.ari, b.ari, tol);
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no winnow::Error thrown)";
-}
 
 }  // namespace
 

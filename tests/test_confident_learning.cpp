@@ -12,6 +12,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
+#include "fixture_helpers.h"
 #include "winnow/core/error.h"
 #include "winnow/estimate/confident_learning.h"
 
@@ -19,15 +20,13 @@ using winnow::Error;
 using winnow::LabelIssueOptions;
 using winnow::LatentEstimate;
 using nlohmann::json;
+using winnow_test::error_of;
+using winnow_test::load_fixture;
 
 namespace {
 
 const json& fixtures() {
-  static const json doc = [] {
-    std::ifstream in(std::string(WINNOW_SOURCE_DIR) + "/tests/data/cleanlab_fixtures.json");
-    EXPECT_TRUE(in.good()) << "tests/data/cleanlab_fixtures.json is missing";
-    return json::parse(in);
-  }();
+  static const json doc = load_fixture("cleanlab_fixtures.json");
   return doc;
 }
 
@@ -298,20 +297,6 @@ TEST(ConfidentLearningRecovery, PairFlipThirtyPercent) {
 }
 
 // ----------------------------------------------------------------------------- input errors
-
-namespace {
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-}  // namespace
 
 TEST(ConfidentLearningErrors, BadInputsAreNamed) {
   TwoClass d;

@@ -14,10 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture_helpers.h"
 #include "winnow/core/error.h"
 #include "winnow/eval/retrieval.h"
 
 using nlohmann::json;
+using winnow_test::error_of;
+using winnow_test::load_fixture;
 using winnow::Error;
 using winnow::evaluate_retrieval;
 using winnow::RetrievalScores;
@@ -26,11 +29,7 @@ using winnow::squared_euclidean;
 namespace {
 
 const json& fixtures() {
-  static const json doc = [] {
-    std::ifstream in(std::string(WINNOW_SOURCE_DIR) + "/tests/data/eval_fixtures.json");
-    EXPECT_TRUE(in.good()) << "tests/data/eval_fixtures.json is missing";
-    return json::parse(in);
-  }();
+  static const json doc = load_fixture("eval_fixtures.json");
   return doc;
 }
 
@@ -44,15 +43,6 @@ torch::Tensor matrix(const std::vector<std::vector<double>>& rows, torch::Scalar
       .to(dtype);
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no winnow::Error thrown)";
-}
 
 }  // namespace
 

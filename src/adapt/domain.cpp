@@ -12,8 +12,10 @@
 namespace winnow {
 namespace {
 
-// Seed streams (derive_seed) of the domain split, apart from every other purpose's.
+// Seed streams (derive_seed) of the domain split.
 constexpr uint64_t kSubsetStream = 11;  // the same subset of the training file as a `train` run
+// 31 is also estimation's fold stream (estimate/out_of_sample.cpp); the two never draw in one
+// run, and the benchmark's query/gallery split (bench/RESULTS.md) was made with it.
 constexpr uint64_t kQueryStream = 31;
 
 void check_classes(const std::vector<int64_t>& classes, const char* key, int64_t num_classes) {
