@@ -630,10 +630,12 @@ TEST(DataNormalizer, ImagesPerChannelVectorsPerFeature) {
 
 TEST(DataSplit, SizesDisjointDeterministic) {
   Dataset data = make_dataset(1000, {2});
+  // Sample i holds i + 0.5, so the integer part recovers the original index. (make_dataset's
+  // i + U[0, 1) can round up to i + 1 in float32 when U is within half an ulp of 1.)
+  data.inputs = (torch::arange(1000, torch::kFloat32) + 0.5f).unsqueeze(1).repeat({1, 2});
   auto [train, val] = winnow::split_validation(data, 0.1, 42);
   EXPECT_EQ(train.size(), 900);
   EXPECT_EQ(val.size(), 100);
-  // Sample i holds values in [i, i + 1): the integer part recovers the original index.
   auto train_ids = train.inputs.select(1, 0).floor().to(torch::kInt64);
   auto val_ids = val.inputs.select(1, 0).floor().to(torch::kInt64);
   auto all = std::get<0>(torch::cat({train_ids, val_ids}).sort());
