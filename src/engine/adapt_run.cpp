@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -12,6 +11,7 @@
 #include "winnow/adapt/adaptation.h"
 #include "winnow/core/error.h"
 #include "winnow/engine/checkpoint.h"
+#include "winnow/engine/run_folder.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/eval/cluster_quality.h"
 #include "winnow/eval/retrieval.h"
@@ -149,12 +149,6 @@ nlohmann::ordered_json retrieval(AdaptationMethod& method, const DomainData& dat
   return out;
 }
 
-void write_metrics(const std::string& out_dir, const nlohmann::ordered_json& metrics) {
-  std::string text;
-  for (const auto& line : metrics) text += line.dump() + "\n";
-  atomic_write_text((fs::path(out_dir) / "metrics.jsonl").string(), text);
-}
-
 void write_pseudo_labels(const std::string& out_dir, const DomainData& data, const PseudoLabels& pseudo,
                          const torch::Tensor& correct) {
   std::string text = "target_index,origin,pseudo_label,inlier";
@@ -231,18 +225,11 @@ nlohmann::ordered_json summarize(const AdaptSetup& setup, const AdaptationMethod
   return s;
 }
 
-std::string default_out_dir(const std::string& method) {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
-  return (fs::path("runs") / fmt::format("{}-{}", stamp, method)).string();
-}
-
 }  // namespace
 
 RunResult run_adaptation(Config& config, const RunOptions& options) {
   AdaptSetup setup = read_setup(config);
-  const std::string out_dir = options.out_dir.empty() ? default_out_dir(setup.method) : options.out_dir;
+  const std::string out_dir = options.out_dir.empty() ? default_run_dir(setup.method) : options.out_dir;
   if (!options.resume) {
     require(!has_checkpoint(out_dir),
             "{} already holds a run (checkpoint/trainer.json); continue it with --resume {} or choose another --out",
@@ -265,9 +252,7 @@ RunResult run_adaptation(Config& config, const RunOptions& options) {
                  state.rounds_done);
     }
   } else {
-    std::string text = fmt::format("# winnow {} — fully resolved configuration of this run\n", WINNOW_VERSION);
-    if (!options.command_line.empty()) text += fmt::format("# command: {}\n", options.command_line);
-    atomic_write_text((fs::path(out_dir) / "config.toml").string(), text + "\n" + config.resolved_toml() + "\n");
+    write_run_config(out_dir, config, options.command_line);
   }
   if (options.progress) {
     fmt::print("winnow {}: {}\n", WINNOW_VERSION, description);
@@ -279,7 +264,7 @@ RunResult run_adaptation(Config& config, const RunOptions& options) {
   auto stop_now = [&] { return options.stop_after_epochs > 0 && ++steps_this_call >= options.stop_after_epochs; };
   auto checkpoint = [&] {
     save_state(out_dir, *method, state);
-    write_metrics(out_dir, state.metrics);
+    write_metrics_jsonl(out_dir, state.metrics);
   };
 
   // 1. The source model: cross entropy + triplet on the labelled source.

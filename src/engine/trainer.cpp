@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <limits>
 
@@ -13,6 +12,7 @@
 #include "winnow/engine/adapt_run.h"
 #include "winnow/engine/checkpoint.h"
 #include "winnow/engine/early_stopping.h"
+#include "winnow/engine/run_folder.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/estimate/score.h"
 #include "winnow/eval/metrics.h"
@@ -65,27 +65,6 @@ Evaluation evaluate_all_rules(Method& method, const Dataset& data, const TrainSe
     variant_accuracy.push_back(accuracy_percent(logits.select(1, rule), data.labels));
   }
   return result;
-}
-
-std::string default_out_dir(Config& config) {
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
-  std::string method = config.get<std::string>("method.name", "standard");
-  return (fs::path("runs") / fmt::format("{}-{}", stamp, method)).string();
-}
-
-void write_config(const std::string& out_dir, const Config& config, const std::string& command_line) {
-  std::string text = fmt::format("# winnow {} — fully resolved configuration of this run\n", WINNOW_VERSION);
-  if (!command_line.empty()) text += fmt::format("# command: {}\n", command_line);
-  text += "\n" + config.resolved_toml() + "\n";
-  atomic_write_text((fs::path(out_dir) / "config.toml").string(), text);
-}
-
-void write_metrics(const std::string& out_dir, const nlohmann::ordered_json& metrics) {
-  std::string text;
-  for (const auto& line : metrics) text += line.dump() + "\n";
-  atomic_write_text((fs::path(out_dir) / "metrics.jsonl").string(), text);
 }
 
 void write_noise(const std::string& out_dir, const PreparedData& data) {
@@ -189,7 +168,7 @@ RunResult run_training(Config& config, const RunOptions& options) {
   if (is_adaptation_method(config.get<std::string>("method.name", "standard"))) {
     return run_adaptation(config, options);
   }
-  std::string out_dir = options.out_dir.empty() ? default_out_dir(config) : options.out_dir;
+  std::string out_dir = options.out_dir.empty() ? default_run_dir(config.get<std::string>("method.name", "standard")) : options.out_dir;
   if (!options.resume) {
     require(!has_checkpoint(out_dir),
             "{} already holds a run (checkpoint/trainer.json); continue it with --resume {} or "
@@ -209,7 +188,7 @@ RunResult run_training(Config& config, const RunOptions& options) {
     state = load_checkpoint(out_dir, *run->method);
     if (options.progress) fmt::print("resuming {} after epoch {}\n", out_dir, state.epochs_done);
   } else {
-    write_config(out_dir, config, options.command_line);
+    write_run_config(out_dir, config, options.command_line);
     write_noise(out_dir, run->data);
   }
   const auto& settings = run->settings;
@@ -289,7 +268,7 @@ RunResult run_training(Config& config, const RunOptions& options) {
       }
     }
     save_checkpoint(out_dir, *run->method, state);
-    write_metrics(out_dir, state.metrics);
+    write_metrics_jsonl(out_dir, state.metrics);
     if (options.progress) {
       if (terminal) fmt::print("\r\033[K");
       fmt::print("epoch {:>3}/{}  loss {}  train {}  val {:6.2f}%  test {:6.2f}%  {:.1f}s\n", epoch + 1,
