@@ -83,6 +83,27 @@ class CNN4(nn.Module):
         return self.fc2(x)
 
 
+class CNN9(nn.Module):
+    """The Co-teaching 9-layer CNN as winnow's cnn9 (src/models/cnn9.cpp): 3x conv128,
+    pool, dropout2d 0.25, 3x conv256, pool, dropout2d, conv512 3x3 pad 0, conv256, conv128
+    (3x3, pad 0), global average pool, fc."""
+
+    def __init__(self, channels=3, classes=10):
+        super().__init__()
+        widths = [(channels, 128), (128, 128), (128, 128), (128, 256), (256, 256), (256, 256),
+                  (256, 512), (512, 256), (256, 128)]
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1 if i < 6 else 0) for i, (a, b) in enumerate(widths))
+        self.bns = nn.ModuleList(nn.BatchNorm2d(b) for _, b in widths)
+        self.fc = nn.Linear(128, classes)
+
+    def forward(self, x):
+        for i, (conv, bn) in enumerate(zip(self.convs, self.bns)):
+            x = F.leaky_relu(bn(conv(x)), 0.01)
+            if i in (2, 5):
+                x = F.dropout2d(F.max_pool2d(x, 2), 0.25, self.training)
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="mlp", choices=["mlp", "cnn4"])

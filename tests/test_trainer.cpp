@@ -117,12 +117,14 @@ TEST(Trainer, EndToEndWritesTheRunFolder) {
   EXPECT_DOUBLE_EQ(fit["accuracy_given_labels"].get<double>(), 100.0 * (right_fit + wrong_memorised) / n);
 }
 
-TEST(Trainer, ResumeIsBitIdenticalToAnUnbrokenRun) {
+class TrainerResume : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrainerResume, IsBitIdenticalToAnUnbrokenRun) {
   // lenet5 (conv + fc), Adam with the Co-teaching decay (optimizer state and the schedule
-  // both matter), 4 epochs straight vs 2 + resume.
+  // both matter), 4 epochs straight vs 2 + resume; in fp32 and in bf16 (with channels-last).
   const std::string extra = "\n[optim]\nschedule = 'coteaching'\ndecay_start = 2\n";
-  TempDir dir("resume");
-  std::string text = std::string(kSmallRun) + extra;
+  TempDir dir("resume-" + GetParam());
+  std::string text = std::string(kSmallRun) + "precision = \"" + GetParam() + "\"\nchannels_last = \"auto\"\n" + extra;
   text.replace(text.find("name = \"mlp\""), 12, "name = \"lenet5\"");
   text.replace(text.find("epochs = 3"), 10, "epochs = 4");
 
@@ -165,6 +167,8 @@ TEST(Trainer, ResumeIsBitIdenticalToAnUnbrokenRun) {
   auto x = run_a->data.test->inputs.slice(0, 0, 256);
   EXPECT_TRUE(torch::equal(run_a->method->predict(x), run_b->method->predict(x)));
 }
+
+INSTANTIATE_TEST_SUITE_P(Precision, TrainerResume, ::testing::Values("fp32", "bf16"));
 
 TEST(Trainer, RefusesToOverwriteARun) {
   TempDir dir("overwrite");

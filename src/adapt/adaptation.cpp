@@ -59,6 +59,7 @@ AdaptationMethod::AdaptationMethod(const AdaptContext& context, const AdaptOptio
 ReIdNetwork AdaptationMethod::make_network(Config& config) const {
   const auto& source = context_.data->source;
   ModelSpec spec{source.sample_shape(), source.num_classes};
+  spec.execution = context_.execution;
   ReIdNetwork network(make_model(spec, config), spec.input_shape, options_.embedding_dim, source.num_classes);
   network->to(context_.device);
   return network;

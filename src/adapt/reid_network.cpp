@@ -28,7 +28,7 @@ ReIdNetworkImpl::ReIdNetworkImpl(std::shared_ptr<Network> backbone, const std::v
 
 ReIdOutput ReIdNetworkImpl::forward(const torch::Tensor& x) {
   ReIdOutput out;
-  out.pooled = backbone_->features(x);
+  out.pooled = backbone_->embed(x);
   out.embedding = torch::relu(embed_bn_->forward(embed_->forward(out.pooled)));
   out.logits = classifier_->forward(out.embedding);
   return out;

@@ -62,6 +62,7 @@ AdaptContext make_context(const AdaptSetup& setup, const DomainData& data) {
   context.batch_size = setup.settings.batch_size;
   context.eval_batch_size = setup.settings.eval_batch_size;
   context.augment = setup.data.augment;
+  context.execution = setup.settings.execution;
   require(!context.augment.enabled() || data.target.dim() == 4,
           "data.augment needs image inputs [N, C, H, W]; these samples have {} dimensions",
           data.target.dim() - 1);
@@ -217,6 +218,8 @@ nlohmann::ordered_json summarize(const AdaptSetup& setup, const AdaptationMethod
   s["cluster_seconds"] = state.cluster_seconds;
   s["threads"] = setup.settings.threads;
   s["device"] = setup.settings.device.str();
+  s["precision"] = precision_name(setup.settings.execution.precision);
+  s["channels_last"] = setup.settings.execution.channels_last;
   s["source_samples"] = data.source.size();
   s["target_samples"] = data.target.size(0);
   s["query_samples"] = data.query.defined() ? data.query.size(0) : 0;
@@ -236,6 +239,8 @@ RunResult run_adaptation(Config& config, const RunOptions& options) {
             out_dir, out_dir);
   }
   const DomainData data = prepare_domain(setup.data, setup.domain, setup.settings.seed);
+  setup.settings.execution = resolve_run_execution(
+      setup.settings, config, ModelSpec{data.source.sample_shape(), data.source.num_classes});
   torch::manual_seed(setup.settings.seed);  // the networks' initial weights
   auto method = make_adaptation(make_context(setup, data), config);
   config.check_unknown();
@@ -403,6 +408,8 @@ RunResult run_adaptation(Config& config, const RunOptions& options) {
 nlohmann::json evaluate_adaptation_run(const std::string& run_dir, Config& config) {
   AdaptSetup setup = read_setup(config);
   const DomainData data = prepare_domain(setup.data, setup.domain, setup.settings.seed);
+  setup.settings.execution = resolve_run_execution(
+      setup.settings, config, ModelSpec{data.source.sample_shape(), data.source.num_classes});
   auto method = make_adaptation(make_context(setup, data), config);
   AdaptState state = load_state(run_dir, *method);
   nlohmann::ordered_json out;

@@ -99,6 +99,8 @@ nlohmann::ordered_json run_inspect(Config& config, const InspectOptions& options
   const std::string detector = config.get_choice("inspect.detector", "confident_learning", {"confident_learning", "method"});
   require(show >= 0, "inspect.show = {}: must be >= 0", show);
   PreparedData data = prepare_data(data_options, noise, settings.seed);
+  settings.execution =
+      resolve_run_execution(settings, config, ModelSpec{data.train.sample_shape(), data.train.num_classes});
   // Methods that need the noise rate inside the folds ("auto") take a cheap estimate first.
   auto source = make_noise_source(config, data, settings, train_estimate_defaults(), options.progress);
   {
@@ -109,6 +111,7 @@ nlohmann::ordered_json run_inspect(Config& config, const InspectOptions& options
     context.train = &data.train;
     context.val = &data.val;
     context.model_spec = ModelSpec{data.train.sample_shape(), data.train.num_classes};
+    context.model_spec.execution = settings.execution;
     context.epochs = settings.epochs;
     context.noise_source = make_noise_source(config, data, settings, train_estimate_defaults(), false, {},
                                              /*estimate=*/false);

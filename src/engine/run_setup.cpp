@@ -22,6 +22,8 @@ TrainSettings read_train_settings(Config& config) {
   const std::string device = config.get<std::string>("train.device", "cpu");
   s.patience = config.get<int64_t>("train.patience", 0);
   s.monitor = config.get_choice("train.monitor", "val_accuracy", {"val_accuracy", "val_loss"});
+  s.precision = config.get_choice("train.precision", "auto", {"auto", "fp32", "bf16"});
+  s.channels_last = config.get_choice("train.channels_last", "auto", {"auto", "on", "off"});
 
   require(s.epochs >= 1, "train.epochs = {}: must be >= 1", s.epochs);
   require(s.batch_size >= 1, "train.batch_size = {}: must be >= 1", s.batch_size);
@@ -35,8 +37,20 @@ TrainSettings read_train_settings(Config& config) {
   }
   require(!s.device.is_cuda() || torch::cuda::is_available(),
           "train.device = \"{}\": this LibTorch has no CUDA device available", device);
-  torch::set_num_threads(static_cast<int>(s.threads));
+  configure_runtime(s.threads);
   return s;
+}
+
+Execution resolve_run_execution(const TrainSettings& settings, const Config& config, const ModelSpec& spec) {
+  bool convolutional = false;
+  if (settings.precision == "auto" || settings.channels_last != "off") {
+    Config probe_config = config;
+    ModelSpec probe_spec = spec;
+    probe_spec.execution = Execution{};
+    convolutional = make_model(probe_spec, probe_config)->convolutional();
+  }
+  return resolve_execution(settings.precision, settings.channels_last, convolutional, settings.device,
+                           cpu_has_native_bf16());
 }
 
 // 2 folds x 5 epochs of the configured model with cross entropy: 5 epochs of training, out of
@@ -58,6 +72,7 @@ OutOfSampleOptions out_of_sample_base(const TrainSettings& settings, const Prepa
   base.eval_batch_size = settings.eval_batch_size;
   base.seed = settings.seed;
   base.device = settings.device;
+  base.execution = settings.execution;
   base.augment = data.augment;
   base.progress = progress;
   return base;
@@ -104,6 +119,8 @@ std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_di
   context.val = &run.data.val;
   context.test = run.data.test ? &*run.data.test : nullptr;
   context.model_spec = ModelSpec{run.data.train.sample_shape(), run.data.train.num_classes};
+  run.settings.execution = resolve_run_execution(run.settings, config, context.model_spec);
+  context.model_spec.execution = run.settings.execution;
   context.epochs = run.settings.epochs;
   context.seed = run.settings.seed;
   context.device = run.settings.device;
@@ -139,6 +156,7 @@ std::string resolve_without_data(Config& config) {
   TrainContext context;
   context.train = &fake;
   context.model_spec = ModelSpec{fake.sample_shape(), fake.num_classes};
+  context.model_spec.execution = resolve_run_execution(settings, config, context.model_spec);
   context.epochs = settings.epochs;
   context.device = torch::kCPU;
   context.noise_rate = noise.rate;

@@ -141,6 +141,8 @@ nlohmann::ordered_json summarize(const RunSetup& run, const TrainerState& state,
   s["samples_per_second"] = state.train_seconds > 0 ? state.samples_trained / state.train_seconds : 0.0;
   s["threads"] = run.settings.threads;
   s["device"] = run.settings.device.str();
+  s["precision"] = precision_name(run.settings.execution.precision);
+  s["channels_last"] = run.settings.execution.channels_last;
   s["train_samples"] = run.data.train.size();
   s["val_samples"] = run.data.val.size();
   s["test_samples"] = run.data.test ? run.data.test->size() : 0;
@@ -194,6 +196,8 @@ RunResult run_training(Config& config, const RunOptions& options) {
   const auto& settings = run->settings;
   if (options.progress) {
     fmt::print("winnow {}: {}\n", WINNOW_VERSION, run->method->describe());
+    fmt::print("execution: {} on {}, {} thread(s){}\n", precision_name(settings.execution.precision),
+               settings.device.str(), settings.threads, settings.execution.channels_last ? ", channels-last" : "");
     fmt::print("data: {} train / {} noisy val / {} test samples, {} classes; noise: {}\n",
                run->data.train.size(), run->data.val.size(), run->data.test ? run->data.test->size() : 0,
                run->data.train.num_classes, run->data.noise_description);

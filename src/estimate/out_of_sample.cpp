@@ -45,6 +45,7 @@ Snapshot fit_and_predict(const Dataset& fit, const Dataset& val, const Dataset& 
   context.val = &val;
   context.test = nullptr;
   context.model_spec = ModelSpec{fit.sample_shape(), fit.num_classes};
+  context.model_spec.execution = options.execution;
   context.epochs = options.epochs;
   const uint64_t seed = derive_seed(options.seed, kFitStream, index);
   context.seed = seed;

@@ -51,6 +51,8 @@ class Cnn4 : public Network {
     return classifier_->forward(features);
   }
 
+  bool convolutional() const override { return true; }
+
   std::string describe() const override {
     return fmt::format("cnn4 input={} flatten={} classes={} params={}", image_string(shape_),
                        flat_, classifier_->options.out_features(), count_parameters(*this));

@@ -66,6 +66,8 @@ class Cnn9 : public Network {
     return classifier_->forward(features);
   }
 
+  bool convolutional() const override { return true; }
+
   std::string describe() const override {
     return fmt::format("cnn9 input={} dropout={} tail_kernel={} classes={} params={}",
                        image_string(shape_), dropout_, tail_kernel_,

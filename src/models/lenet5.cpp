@@ -46,6 +46,8 @@ class LeNet5 : public Network {
     return classifier_->forward(features);
   }
 
+  bool convolutional() const override { return true; }
+
   std::string describe() const override {
     return fmt::format("lenet5 input={} padding={} flatten={} classes={} params={}",
                        image_string(shape_), padding_, flat_, classifier_->options.out_features(),

@@ -52,6 +52,8 @@ class ResNet18Body : public Network {
     return classifier_->forward(features);
   }
 
+  bool convolutional() const override { return true; }
+
   std::string describe() const override {
     return fmt::format("{} input={} classes={} params={}", name_, image_string(shape_),
                        classifier_->options.out_features(), count_parameters(*this));

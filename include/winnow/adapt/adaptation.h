@@ -49,6 +49,7 @@ struct AdaptContext {
   int64_t batch_size = 64;
   int64_t eval_batch_size = 1024;
   AugmentOptions augment;  // image augmentation of training batches (data.augment)
+  Execution execution;     // the backbone's train.precision / channels_last, resolved
 };
 
 // What one round trains on.

@@ -21,10 +21,20 @@ struct TrainSettings {
   torch::Device device = torch::kCPU;
   int64_t patience = 0;           // early stopping; 0: off
   std::string monitor;            // "val_accuracy" or "val_loss"
+  // train.precision and train.channels_last as configured ("auto" by default), and what they
+  // resolve to for the configured model on this machine (resolve_run_execution).
+  std::string precision;
+  std::string channels_last;
+  Execution execution;
 };
 
 // Reads [train] and applies the thread count.
 TrainSettings read_train_settings(Config& config);
+
+// Resolves settings.precision / channels_last for the configured model (core/execution.h's
+// rule; whether the model is convolutional is asked of a throwaway instance built from a copy
+// of `config`). Call before seeding the weights: the throwaway draws from the global generator.
+Execution resolve_run_execution(const TrainSettings& settings, const Config& config, const ModelSpec& spec);
 
 struct RunSetup {
   TrainSettings settings;

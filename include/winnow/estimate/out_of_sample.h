@@ -24,6 +24,7 @@
 #include <torch/torch.h>
 
 #include "winnow/core/config.h"
+#include "winnow/core/execution.h"
 #include "winnow/data/batcher.h"
 #include "winnow/data/dataset.h"
 
@@ -40,6 +41,7 @@ struct OutOfSampleOptions {
   int64_t eval_batch_size = 1024;
   uint64_t seed = 1;
   torch::Device device = torch::kCPU;
+  Execution execution;  // of the fitted networks (the run's train.precision, channels_last)
   AugmentOptions augment;
   bool progress = false;
   // Where finished folds are kept (fold-<k>.pt) and taken from on a rerun with the same

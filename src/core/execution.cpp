@@ -1,0 +1,97 @@
+#include "winnow/core/execution.h"
+
+#include <ATen/autocast_mode.h>
+#include <malloc.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "winnow/core/error.h"
+
+namespace winnow {
+
+std::string precision_name(Precision precision) {
+  return precision == Precision::kBf16 ? "bf16" : "fp32";
+}
+
+bool cpu_has_native_bf16() {
+  static const bool native = [] {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+      if (line.rfind("flags", 0) != 0) continue;
+      std::istringstream flags(line.substr(line.find(':') + 1));
+      std::string flag;
+      while (flags >> flag) {
+        if (flag == "avx512_bf16" || flag == "amx_bf16") return true;
+      }
+      return false;
+    }
+    return false;
+  }();
+  return native;
+}
+
+Execution resolve_execution(const std::string& precision, const std::string& channels_last, bool convolutional,
+                            torch::Device device, bool native_bf16) {
+  Execution e;
+  if (precision == "bf16") {
+    e.precision = Precision::kBf16;
+  } else if (precision == "auto") {
+    e.precision = (device.is_cuda() || (convolutional && native_bf16)) ? Precision::kBf16 : Precision::kFp32;
+  } else {
+    require(precision == "fp32", "train.precision = \"{}\": expected \"fp32\", \"bf16\" or \"auto\"", precision);
+  }
+  if (channels_last == "on") {
+    e.channels_last = convolutional;
+  } else if (channels_last == "auto") {
+    e.channels_last = convolutional && e.precision == Precision::kBf16 && !device.is_cuda();
+  } else {
+    require(channels_last == "off", "train.channels_last = \"{}\": expected \"on\", \"off\" or \"auto\"",
+            channels_last);
+  }
+  return e;
+}
+
+void configure_runtime(int64_t threads) {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+  torch::set_num_threads(static_cast<int>(threads));
+}
+
+AutocastScope::AutocastScope(Precision precision, torch::Device device) {
+  if (precision == Precision::kFp32) return;
+  active_ = true;
+  cuda_ = device.is_cuda();
+  previous_cache_ = at::autocast::is_autocast_cache_enabled();
+  // No cast cache: a cached bf16 copy of a weight would outlive the optimizer's in-place
+  // update of that weight within one scope, and a copy per forward costs little.
+  at::autocast::set_autocast_cache_enabled(false);
+  if (cuda_) {
+    previous_enabled_ = at::autocast::is_enabled();
+    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+  } else {
+    previous_enabled_ = at::autocast::is_cpu_enabled();
+    previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+    at::autocast::set_cpu_enabled(true);
+  }
+}
+
+AutocastScope::~AutocastScope() {
+  if (!active_) return;
+  if (cuda_) {
+    at::autocast::set_enabled(previous_enabled_);
+    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
+  } else {
+    at::autocast::set_cpu_enabled(previous_enabled_);
+    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
+  }
+  at::autocast::set_autocast_cache_enabled(previous_cache_);
+}
+
+}  // namespace winnow
