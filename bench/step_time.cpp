@@ -4,9 +4,10 @@
 // optimizer steps, and batch slicing). Prints one JSON line; bench/step_time.py runs it
 // beside the PyTorch Python reference and reports ratios.
 //
-//   build/bench/winnow_step_time MODEL METHOD PRECISION [steps=20] [threads=all] [warmup=3]
+//   build/bench/winnow_step_time MODEL METHOD PRECISION [steps=20] [threads=all] [warmup=3] [METHOD_TOML]
 //   MODEL mlp | cnn4 (1x28x28) | cnn9 (3x32x32); METHOD standard | coteaching;
-//   PRECISION fp32 | bf16 | auto (train.precision; channels_last follows "auto")
+//   PRECISION fp32 | bf16 | auto (train.precision; channels_last follows "auto");
+//   METHOD_TOML further [method] lines, e.g. "fused = 'off'"
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,13 +25,14 @@
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: %s MODEL METHOD PRECISION [steps] [threads] [warmup]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL METHOD PRECISION [steps] [threads] [warmup] [METHOD_TOML]\n", argv[0]);
     return 2;
   }
   const std::string model = argv[1], method = argv[2], precision = argv[3];
   const int steps = argc > 4 ? std::atoi(argv[4]) : 20;
   const int threads = argc > 5 ? std::atoi(argv[5]) : static_cast<int>(std::thread::hardware_concurrency());
   const int warmup = argc > 6 ? std::atoi(argv[6]) : 3;
+  const std::string method_toml = argc > 7 ? std::string(argv[7]) + "\n" : "";
   winnow::configure_runtime(threads);
   const int64_t batch = 128;
   const bool cifar = model == "cnn9";
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
   std::string toml = "[model]\nname = \"" + model + "\"\n[optim]\nname = \"adam\"\nlr = 0.001\n[method]\nname = \"" +
                      method + "\"\n";
   if (method == "coteaching") toml += "forget_rate = 0.5\n";
+  toml += method_toml;
   auto config = winnow::Config::from_string(toml);
   winnow::TrainContext context;
   context.train = &data;

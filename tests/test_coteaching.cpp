@@ -352,7 +352,7 @@ TEST(Coteaching, SameSeedSameNetworksDifferentSeedDifferentOnes) {
 TEST(Coteaching, ParallelStepsMatchSequentialOnes) {
   auto data = noisy_blobs(600, 14);
   for (const std::string name : {"coteaching", "coteaching_plus", "jocor"}) {
-    auto sequential = make(name, context_for(data, 3, 8));
+    auto sequential = make(name, context_for(data, 3, 8), "fused = 'off'\n");
     auto parallel = make(name, context_for(data, 3, 8), "parallel = true\n");
     auto parallel_again = make(name, context_for(data, 3, 8), "parallel = true\n");
     train(*sequential, data, 3, 1);
@@ -367,6 +367,95 @@ TEST(Coteaching, ParallelStepsMatchSequentialOnes) {
     for (size_t i = 0; i < ps.size(); ++i) EXPECT_TRUE(torch::allclose(ps[i], pp[i], 1e-3, 1e-4)) << name << " " << i;
     // The intra-op thread count is back to what it was.
     EXPECT_EQ(at::get_num_threads(), 1);
+  }
+}
+
+TEST(FusedPeers, ForwardAndGradientsEqualSeparatePasses) {
+  for (const std::vector<int64_t>& hidden : {std::vector<int64_t>{}, {64}, {32, 16}}) {
+    Config config;
+    config.set<std::string>("model.name", "mlp");
+    config.set<std::vector<int64_t>>("model.hidden", hidden);
+    torch::manual_seed(5);
+    std::vector<std::shared_ptr<Network>> nets;
+    for (int k = 0; k < 3; ++k) nets.push_back(make_model(ModelSpec{{kDims}, kClasses}, config));
+    auto fused = FusedPeers::make({nets[0].get(), nets[1].get(), nets[2].get()});
+    ASSERT_TRUE(fused) << hidden.size() << " hidden layers";
+    auto x = torch::randn({16, kDims});
+    auto y = torch::randint(0, kClasses, {16}, torch::kInt64);
+    // Separate passes, their gradients kept aside; then the fused pass.
+    std::vector<std::vector<torch::Tensor>> separate;
+    std::vector<torch::Tensor> separate_logits;
+    for (auto& net : nets) {
+      auto logits = net->forward(x);
+      torch::nn::functional::cross_entropy(logits, y).backward();
+      separate_logits.push_back(logits.detach());
+      std::vector<torch::Tensor> grads;
+      for (auto& p : net->parameters()) {
+        grads.push_back(p.grad().clone());
+        p.mutable_grad().zero_();
+      }
+      separate.push_back(grads);
+    }
+    auto logits = fused->forward(x);
+    ASSERT_EQ(logits.size(), 3u);
+    torch::Tensor total = torch::zeros({});
+    for (size_t k = 0; k < 3; ++k) {
+      EXPECT_TRUE(torch::allclose(logits[k], separate_logits[k], 1e-5, 1e-6)) << "network " << k;
+      total = total + torch::nn::functional::cross_entropy(logits[k], y);
+    }
+    total.backward();
+    for (size_t k = 0; k < 3; ++k) {
+      auto params = nets[k]->parameters();
+      for (size_t i = 0; i < params.size(); ++i) {
+        EXPECT_TRUE(torch::allclose(params[i].grad(), separate[k][i], 1e-5, 1e-7)) << "network " << k << " tensor " << i;
+      }
+    }
+  }
+}
+
+TEST(FusedPeers, OnlyMlpsOfOneShapeFuse) {
+  auto build = [](const std::string& name, const std::vector<int64_t>& hidden, const std::vector<int64_t>& shape) {
+    Config config;
+    config.set<std::string>("model.name", name);
+    if (name == "mlp") config.set<std::vector<int64_t>>("model.hidden", hidden);
+    return make_model(ModelSpec{shape, kClasses}, config);
+  };
+  auto a = build("mlp", {32}, {kDims}), b = build("mlp", {16}, {kDims});
+  EXPECT_FALSE(FusedPeers::make({a.get(), b.get()}));
+  EXPECT_FALSE(FusedPeers::make({a.get()}));
+  auto c = build("cnn4", {}, {1, 28, 28}), d = build("cnn4", {}, {1, 28, 28});
+  EXPECT_FALSE(FusedPeers::make({c.get(), d.get()}));
+  // Asked for where it cannot be: a clear error.
+  Dataset images;
+  images.inputs = torch::zeros({8, 1, 28, 28});
+  images.labels = torch::zeros({8}, torch::kInt64);
+  images.num_classes = kClasses;
+  try {
+    winnow_test::make_method_as<CoTeaching>(context_for(images, 3, 1),
+                                            "[model]\nname = 'cnn4'\n[method]\nname = 'coteaching'\nfused = 'on'\n");
+    FAIL() << "fused cnn4 accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("method.fused"), std::string::npos) << error.what();
+  }
+  auto blobs = noisy_blobs(64, 3);
+  EXPECT_THROW(make("coteaching", context_for(blobs, 3, 1), "fused = 'on'\nparallel = true\n"), Error);
+}
+
+TEST(Coteaching, FusedStepsMatchSeparateOnes) {
+  auto data = noisy_blobs(600, 15);
+  for (const std::string name : {"coteaching", "coteaching_plus", "jocor"}) {
+    auto separate = make(name, context_for(data, 3, 8), "fused = 'off'\n");
+    auto fused = make(name, context_for(data, 3, 8), "fused = 'on'\n");
+    auto fused_again = make(name, context_for(data, 3, 8), "fused = 'on'\n");
+    train(*separate, data, 3, 1);
+    train(*fused, data, 3, 1);
+    train(*fused_again, data, 3, 1);
+    EXPECT_TRUE(same_parameters(fused->first(), fused_again->first())) << name;
+    for (Network* net : {&fused->first(), &fused->second()}) {
+      Network& other = net == &fused->first() ? separate->first() : separate->second();
+      auto pf = net->parameters(), ps = other.parameters();
+      for (size_t i = 0; i < ps.size(); ++i) EXPECT_TRUE(torch::allclose(ps[i], pf[i], 1e-3, 1e-4)) << name << " " << i;
+    }
   }
 }
 

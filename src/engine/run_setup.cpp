@@ -1,5 +1,6 @@
 #include "winnow/engine/run_setup.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -19,7 +20,9 @@ TrainSettings read_train_settings(Config& config) {
   s.seed = static_cast<uint64_t>(config.get<int64_t>("train.seed", 1));
   const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
   s.threads = config.get<int64_t>("train.threads", cores);
-  const std::string device = config.get<std::string>("train.device", "cpu");
+  // WINNOW_DEVICE changes the default (bench/device_check.sh runs the whole suite on CUDA).
+  const char* default_device = std::getenv("WINNOW_DEVICE");
+  const std::string device = config.get<std::string>("train.device", default_device ? default_device : "cpu");
   s.patience = config.get<int64_t>("train.patience", 0);
   s.monitor = config.get_choice("train.monitor", "val_accuracy", {"val_accuracy", "val_loss"});
   s.precision = config.get_choice("train.precision", "auto", {"auto", "fp32", "bf16"});

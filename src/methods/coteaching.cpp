@@ -74,6 +74,10 @@ CoTeachingOptions CoTeachingOptions::from_config(CoTeachingVariant variant, cons
   // two softmax outputs) is usually a little better and is reported beside it every epoch.
   o.test_network = config.get_choice("method.test_network", o.test_network, {"first", "second", "average"});
   o.parallel = config.get<bool>("method.parallel", o.parallel);
+  o.fused = config.get_choice("method.fused", o.fused, {"auto", "on", "off"});
+  require(!(o.parallel && o.fused == "on"),
+          "method.fused = \"on\" and method.parallel = true: the fused pass is one computation, it cannot "
+          "also run on two threads (choose one)");
   return o;
 }
 
@@ -81,7 +85,7 @@ std::string CoTeachingOptions::describe() const {
   std::string text = fmt::format("forget_rate={} num_gradual={} exponent={}", forget_rate, num_gradual, exponent);
   if (variant == CoTeachingVariant::kCoTeachingPlus) text += fmt::format(" init_epoch={}", init_epoch);
   if (variant == CoTeachingVariant::kJoCoR) text += fmt::format(" co_lambda={}", co_lambda);
-  text += fmt::format(" test_network={} parallel={}", test_network, parallel);
+  text += fmt::format(" test_network={} parallel={} fused={}", test_network, parallel, fused);
   return text;
 }
 
@@ -185,6 +189,12 @@ CoTeaching::CoTeaching(const TrainContext& context, Config& config, CoTeachingVa
         make_optimizer(OptimizerSpec{second_->parameters(), context.epochs, context.noise_rate, context.noise_source}, config);
   }
   schedule_ = Schedule::from_config(config, context.epochs, optimizer_first_->param_groups().at(0).options().get_lr());
+  if (options_.fused == "on" || (options_.fused == "auto" && context.device.is_cuda() && !options_.parallel)) {
+    fused_ = FusedPeers::make({first_.get(), second_.get()});
+  }
+  require(fused_ || options_.fused != "on",
+          "method.fused = \"on\": the two networks cannot be fused ({}); only ReLU mlps of one shape can",
+          first_->describe());
 }
 
 CoTeaching::~CoTeaching() = default;
@@ -258,15 +268,23 @@ EpochLog CoTeaching::train_epoch(int64_t epoch, Batcher& batcher) {
     auto indices = batch.indices.to(context_.device);
     const int64_t n = y.size(0);
     torch::Tensor logits_first, logits_second, losses_first, losses_second;
-    run_pair(
-        [&] {
-          logits_first = first_->forward(x);
-          losses_first = loss_first_->forward(logits_first, y, indices);
-        },
-        [&] {
-          logits_second = second_->forward(x);
-          losses_second = loss_second_->forward(logits_second, y, indices);
-        });
+    if (fused_) {
+      auto logits = fused_->forward(x);
+      logits_first = logits[0];
+      logits_second = logits[1];
+      losses_first = loss_first_->forward(logits_first, y, indices);
+      losses_second = loss_second_->forward(logits_second, y, indices);
+    } else {
+      run_pair(
+          [&] {
+            logits_first = first_->forward(x);
+            losses_first = loss_first_->forward(logits_first, y, indices);
+          },
+          [&] {
+            logits_second = second_->forward(x);
+            losses_second = loss_second_->forward(logits_second, y, indices);
+          });
+    }
 
     if (jocor) {
       // JoCoR, Alg. 1: the joint loss per sample, the R(T) fraction with the smallest joint
@@ -300,19 +318,32 @@ EpochLog CoTeaching::train_epoch(int64_t epoch, Batcher& batcher) {
         // Alg. 1 step 6). The mean over the kept samples; the official code divides that mean
         // once more by the count, a constant factor Adam all but ignores.
         torch::Tensor update_first, update_second;
-        run_pair(
-            [&] {
-              update_first = losses_first.index_select(0, exchange.update_first()).mean();
-              optimizer_first_->zero_grad();
-              update_first.backward();
-              optimizer_first_->step();
-            },
-            [&] {
-              update_second = losses_second.index_select(0, exchange.update_second()).mean();
-              optimizer_second_->zero_grad();
-              update_second.backward();
-              optimizer_second_->step();
-            });
+        if (fused_) {
+          // One graph holds both networks: one backward of the sum. d(update_first + update_second)
+          // / d(theta_first) = d update_first / d theta_first, as update_second does not depend on
+          // theta_first (and the other way round), so each network gets its own gradient.
+          update_first = losses_first.index_select(0, exchange.update_first()).mean();
+          update_second = losses_second.index_select(0, exchange.update_second()).mean();
+          optimizer_first_->zero_grad();
+          optimizer_second_->zero_grad();
+          (update_first + update_second).backward();
+          optimizer_first_->step();
+          optimizer_second_->step();
+        } else {
+          run_pair(
+              [&] {
+                update_first = losses_first.index_select(0, exchange.update_first()).mean();
+                optimizer_first_->zero_grad();
+                update_first.backward();
+                optimizer_first_->step();
+              },
+              [&] {
+                update_second = losses_second.index_select(0, exchange.update_second()).mean();
+                optimizer_second_->zero_grad();
+                update_second.backward();
+                optimizer_second_->step();
+              });
+        }
         loss_sum += (update_first.detach() + update_second.detach()).to(torch::kFloat64) * (0.5 * n);
         count_selection(batch, y, exchange.kept_by_first);
         count_selection(batch, y, exchange.kept_by_second);

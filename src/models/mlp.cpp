@@ -38,6 +38,12 @@ class Mlp : public Network {
     return classifier_->forward(features);
   }
 
+  std::vector<torch::nn::Linear> relu_mlp_layers() const override {
+    std::vector<torch::nn::Linear> layers = hidden_;
+    layers.push_back(classifier_);
+    return layers;
+  }
+
   std::string describe() const override {
     return fmt::format("mlp {} (relu) params={}", fmt::join(widths_, "-"), count_parameters(*this));
   }

@@ -8,6 +8,14 @@ std::shared_ptr<Network> make_model(const ModelSpec& spec, Config& config) {
   Execution execution = spec.execution;
   execution.channels_last = execution.channels_last && network->convolutional();
   network->set_execution(execution);
+  if (execution.channels_last) {
+    // Weights in NHWC too: oneDNN then runs the whole convolution channels-last, without a
+    // reorder per call (cnn4 bf16, measured in Python: about 1.6x faster than input alone).
+    torch::NoGradGuard no_grad;
+    for (auto& p : network->parameters()) {
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
   return network;
 }
 

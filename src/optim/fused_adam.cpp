@@ -11,10 +11,16 @@
 namespace winnow {
 namespace {
 
-bool fusable(const torch::Tensor& p) {
+// One flat pass over the memory is right when the parameter, its gradient and its moments
+// are dense and laid out alike (contiguous, or channels-last conv weights: core/execution.h).
+bool fusable(const torch::Tensor& p, const torch::optim::AdamParamState* state) {
   const auto& g = p.grad();
-  return p.device().is_cpu() && p.scalar_type() == torch::kFloat && p.is_contiguous() &&
-         g.scalar_type() == torch::kFloat && !g.is_sparse() && g.is_contiguous();
+  if (!(p.device().is_cpu() && p.scalar_type() == torch::kFloat && p.is_non_overlapping_and_dense() &&
+        g.scalar_type() == torch::kFloat && !g.is_sparse() && g.strides() == p.strides())) {
+    return false;
+  }
+  return state == nullptr ||
+         (state->exp_avg().strides() == p.strides() && state->exp_avg_sq().strides() == p.strides());
 }
 
 }  // namespace
@@ -25,7 +31,11 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
       return torch::optim::Adam::step(std::move(closure));
     }
     for (const auto& p : group.params()) {
-      if (p.grad().defined() && !fusable(p)) return torch::optim::Adam::step(std::move(closure));
+      if (!p.grad().defined()) continue;
+      auto it = state_.find(detail::state_key_of(p));
+      const auto* state =
+          it == state_.end() ? nullptr : static_cast<const torch::optim::AdamParamState*>(it->second.get());
+      if (!fusable(p, state)) return torch::optim::Adam::step(std::move(closure));
     }
   }
   torch::NoGradGuard no_grad;

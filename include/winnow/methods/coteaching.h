@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "winnow/losses/loss.h"
+#include "winnow/methods/fused_peers.h"
 #include "winnow/methods/method.h"
 #include "winnow/optim/optimizer.h"
 
@@ -39,6 +40,13 @@ struct CoTeachingOptions {
   std::string test_network = "first";
   // Run the two networks' forward (and, but for JoCoR, backward and step) on two threads.
   bool parallel = false;
+  // Run the two networks as one batched computation (methods/fused_peers.h; two ReLU mlps of
+  // one shape, parallel off): "on" requires it, "off" never, "auto" on CUDA only. On this
+  // project's CPUs a two-mlp step is bound by its matrix products, not by dispatch, and the
+  // fused step measured 5% slower in fp32 and equal in bf16 (bench/RESULTS.md, issue 17); on
+  // a GPU an mlp step is kernel launches, which fusion halves. Same maths as separate passes;
+  // the bits differ by float summation order, so a run keeps one setting.
+  std::string fused = "auto";
 
   static CoTeachingOptions from_config(CoTeachingVariant variant, const TrainContext& context, Config& config);
   std::string describe() const;
@@ -89,6 +97,7 @@ class CoTeaching : public Method {
   // parameters (one joint loss, one step) and optimizer_second_ is null.
   std::unique_ptr<torch::optim::Optimizer> optimizer_first_, optimizer_second_;
   Schedule schedule_;
+  std::unique_ptr<FusedPeers> fused_;  // null: separate passes
 };
 
 }  // namespace winnow

@@ -24,6 +24,10 @@ class Network : public torch::nn::Module {
   virtual std::string describe() const = 0;
   // True for models whose work is convolutions (train.precision / channels_last "auto").
   virtual bool convolutional() const { return false; }
+  // For a network that is exactly a chain of Linear layers with ReLU between them (input
+  // flattened, logits out): those layers, first to last; empty for any other network.
+  // Methods/fused_peers.h runs several such networks as one computation.
+  virtual std::vector<torch::nn::Linear> relu_mlp_layers() const { return {}; }
 
   // Logits, [N, K], always fp32: the forward pass runs under the network's Execution
   // (autocast bf16, channels-last input) and its result is cast back, so losses and
