@@ -29,7 +29,8 @@ _bench_traps
 
 for setting in $SETTINGS; do
   case "$setting" in
-    clean) args=(--config configs/demo.toml --set noise.type=none) ;;
+    clean) args=(--set data.name=fashion-mnist --set data.val_fraction=0.1 --set optim.name=adam
+                 --set optim.lr=0.001 --set train.batch_size=128) ;;
     coteaching) args=(--config configs/coteaching.toml --set noise.type=symmetric --set noise.rate=0.5
                       --set method.forget_rate=0.5) ;;
     dividemix) args=(--config configs/dividemix.toml --set noise.type=symmetric --set noise.rate=0.5) ;;

@@ -2,6 +2,7 @@
 
 #include <ATen/autocast_mode.h>
 #include <malloc.h>
+#include <torch/version.h>
 
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,31 @@
 #include "winnow/core/error.h"
 
 namespace winnow {
+namespace {
+
+// Autocast's thread-local switches: per device type since LibTorch 2.4, which deprecated the
+// CPU/GPU-named functions of 1.x.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+bool autocast_enabled(c10::DeviceType type) { return at::autocast::is_autocast_enabled(type); }
+void set_autocast_enabled(c10::DeviceType type, bool on) { at::autocast::set_autocast_enabled(type, on); }
+at::ScalarType autocast_dtype(c10::DeviceType type) { return at::autocast::get_autocast_dtype(type); }
+void set_autocast_dtype(c10::DeviceType type, at::ScalarType dtype) { at::autocast::set_autocast_dtype(type, dtype); }
+#else
+bool autocast_enabled(c10::DeviceType type) {
+  return type == c10::DeviceType::CUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+}
+void set_autocast_enabled(c10::DeviceType type, bool on) {
+  type == c10::DeviceType::CUDA ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
+}
+at::ScalarType autocast_dtype(c10::DeviceType type) {
+  return type == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+}
+void set_autocast_dtype(c10::DeviceType type, at::ScalarType dtype) {
+  type == c10::DeviceType::CUDA ? at::autocast::set_autocast_gpu_dtype(dtype) : at::autocast::set_autocast_cpu_dtype(dtype);
+}
+#endif
+
+}  // namespace
 
 std::string precision_name(Precision precision) {
   return precision == Precision::kBf16 ? "bf16" : "fp32";
@@ -65,32 +91,22 @@ AutocastScope::AutocastScope(Precision precision, torch::Device device) {
   if (precision == Precision::kFp32) return;
   active_ = true;
   cuda_ = device.is_cuda();
+  const auto type = cuda_ ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
   previous_cache_ = at::autocast::is_autocast_cache_enabled();
+  previous_enabled_ = autocast_enabled(type);
+  previous_dtype_ = autocast_dtype(type);
   // No cast cache: a cached bf16 copy of a weight would outlive the optimizer's in-place
   // update of that weight within one scope, and a copy per forward costs little.
   at::autocast::set_autocast_cache_enabled(false);
-  if (cuda_) {
-    previous_enabled_ = at::autocast::is_enabled();
-    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  } else {
-    previous_enabled_ = at::autocast::is_cpu_enabled();
-    previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-    at::autocast::set_cpu_enabled(true);
-  }
+  set_autocast_dtype(type, at::kBFloat16);
+  set_autocast_enabled(type, true);
 }
 
 AutocastScope::~AutocastScope() {
   if (!active_) return;
-  if (cuda_) {
-    at::autocast::set_enabled(previous_enabled_);
-    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
-  } else {
-    at::autocast::set_cpu_enabled(previous_enabled_);
-    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
-  }
+  const auto type = cuda_ ? c10::DeviceType::CUDA : c10::DeviceType::CPU;
+  set_autocast_enabled(type, previous_enabled_);
+  set_autocast_dtype(type, previous_dtype_);
   at::autocast::set_autocast_cache_enabled(previous_cache_);
 }
 
