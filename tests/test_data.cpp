@@ -451,7 +451,9 @@ TEST(DataNamed, RealFashionMnist) {
   EXPECT_EQ(data.test.class_names.at(9), "Ankle boot");
   // Fashion-MNIST is balanced: 6000 training images per class.
   EXPECT_TRUE(torch::equal(data.train.labels.bincount(), torch::full({10}, 6000, torch::kInt64)));
-  EXPECT_LT(seconds, 2.0);
+  // A guard against per-sample loops (tens of seconds), not a benchmark: about 1 s alone,
+  // 2.4 s once under ctest -j2 beside two training runs on 2 cores.
+  EXPECT_LT(seconds, 6.0);
 }
 
 // ---- Batcher ------------------------------------------------------------------------------
