@@ -79,6 +79,29 @@ bool same_parameters(Network& a, Network& b) {
   return true;
 }
 
+// Trains the three variants 3 epochs with the options `reference`, and twice with `candidate`:
+// the two candidate runs are bit-identical, and they match the reference run to float
+// summation order (both networks).
+void expect_same_training(const Dataset& data, const std::string& reference, const std::string& candidate) {
+  for (const std::string name : {"coteaching", "coteaching_plus", "jocor"}) {
+    auto expected = make(name, context_for(data, 3, 8), reference);
+    auto run = make(name, context_for(data, 3, 8), candidate);
+    auto run_again = make(name, context_for(data, 3, 8), candidate);
+    train(*expected, data, 3, 1);
+    train(*run, data, 3, 1);
+    train(*run_again, data, 3, 1);
+    EXPECT_TRUE(same_parameters(run->first(), run_again->first())) << name;
+    EXPECT_TRUE(same_parameters(run->second(), run_again->second())) << name;
+    for (bool first : {true, false}) {
+      auto pe = (first ? expected->first() : expected->second()).parameters();
+      auto pr = (first ? run->first() : run->second()).parameters();
+      for (size_t i = 0; i < pe.size(); ++i) {
+        EXPECT_TRUE(torch::allclose(pe[i], pr[i], 1e-3, 1e-4)) << name << (first ? " first " : " second ") << i;
+      }
+    }
+  }
+}
+
 // Selection quality over epochs on the blobs, shared by the three methods; checked for three
 // data sets and initialisations, not one lucky seed.
 void expect_clean_selection(const std::string& name, double final_precision, double min_rise,
@@ -350,24 +373,10 @@ TEST(Coteaching, SameSeedSameNetworksDifferentSeedDifferentOnes) {
 }
 
 TEST(Coteaching, ParallelStepsMatchSequentialOnes) {
-  auto data = noisy_blobs(600, 14);
-  for (const std::string name : {"coteaching", "coteaching_plus", "jocor"}) {
-    auto sequential = make(name, context_for(data, 3, 8), "fused = 'off'\n");
-    auto parallel = make(name, context_for(data, 3, 8), "parallel = true\n");
-    auto parallel_again = make(name, context_for(data, 3, 8), "parallel = true\n");
-    train(*sequential, data, 3, 1);
-    train(*parallel, data, 3, 1);
-    train(*parallel_again, data, 3, 1);
-    // Bit-identical between parallel runs; equal up to summation order (one intra-op thread
-    // per network instead of the configured count) against the sequential run.
-    EXPECT_TRUE(same_parameters(parallel->first(), parallel_again->first())) << name;
-    EXPECT_TRUE(same_parameters(parallel->second(), parallel_again->second())) << name;
-    auto ps = sequential->second().parameters();
-    auto pp = parallel->second().parameters();
-    for (size_t i = 0; i < ps.size(); ++i) EXPECT_TRUE(torch::allclose(ps[i], pp[i], 1e-3, 1e-4)) << name << " " << i;
-    // The intra-op thread count is back to what it was.
-    EXPECT_EQ(at::get_num_threads(), 1);
-  }
+  // Equal up to summation order: one intra-op thread per network instead of the configured count.
+  expect_same_training(noisy_blobs(600, 14), "fused = 'off'\n", "parallel = true\n");
+  // The intra-op thread count is back to what it was.
+  EXPECT_EQ(at::get_num_threads(), 1);
 }
 
 TEST(FusedPeers, ForwardAndGradientsEqualSeparatePasses) {
@@ -442,21 +451,7 @@ TEST(FusedPeers, OnlyMlpsOfOneShapeFuse) {
 }
 
 TEST(Coteaching, FusedStepsMatchSeparateOnes) {
-  auto data = noisy_blobs(600, 15);
-  for (const std::string name : {"coteaching", "coteaching_plus", "jocor"}) {
-    auto separate = make(name, context_for(data, 3, 8), "fused = 'off'\n");
-    auto fused = make(name, context_for(data, 3, 8), "fused = 'on'\n");
-    auto fused_again = make(name, context_for(data, 3, 8), "fused = 'on'\n");
-    train(*separate, data, 3, 1);
-    train(*fused, data, 3, 1);
-    train(*fused_again, data, 3, 1);
-    EXPECT_TRUE(same_parameters(fused->first(), fused_again->first())) << name;
-    for (Network* net : {&fused->first(), &fused->second()}) {
-      Network& other = net == &fused->first() ? separate->first() : separate->second();
-      auto pf = net->parameters(), ps = other.parameters();
-      for (size_t i = 0; i < ps.size(); ++i) EXPECT_TRUE(torch::allclose(ps[i], pf[i], 1e-3, 1e-4)) << name << " " << i;
-    }
-  }
+  expect_same_training(noisy_blobs(600, 15), "fused = 'off'\n", "fused = 'on'\n");
 }
 
 TEST(Coteaching, ScoresAreProbabilitiesAndSuspectsAreTheForgottenFraction) {

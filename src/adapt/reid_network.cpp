@@ -18,7 +18,7 @@ ReIdNetworkImpl::ReIdNetworkImpl(std::shared_ptr<Network> backbone, const std::v
     backbone_->eval();
     std::vector<int64_t> shape = {1};
     shape.insert(shape.end(), input_shape.begin(), input_shape.end());
-    feature_dim_ = backbone_->features(torch::zeros(shape)).size(1);
+    feature_dim_ = backbone_->embed(torch::zeros(shape)).size(1);
     backbone_->train();
   }
   embed_ = register_module("embed", torch::nn::Linear(feature_dim_, embedding_dim));

@@ -257,7 +257,7 @@ double DivideMix::train_network(size_t k, const Division& division, int64_t epoc
   // Official num_iter = len(labelled) // batch_size + 1; the ramp's fractional epoch uses it.
   const int64_t num_iter = n_labelled / batch_size + 1;
   // A tensor, so that no batch waits on a device sync (.item()) on CUDA.
-  torch::Tensor loss_total;
+  auto loss_total = torch::zeros({}, torch::TensorOptions().device(context_.device).dtype(torch::kFloat64));
   int64_t steps = 0;
   for (int64_t start = 0; start < n_labelled; start += batch_size, ++steps) {
     auto idx_x = labelled.slice(0, start, std::min(start + batch_size, n_labelled));
@@ -319,8 +319,7 @@ double DivideMix::train_network(size_t k, const Division& division, int64_t epoc
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
-    auto detached = loss.detach().to(torch::kFloat64);
-    loss_total = loss_total.defined() ? loss_total + detached : detached;
+    loss_total += loss.detach().to(torch::kFloat64);
   }
   return steps ? loss_total.item<double>() / steps : std::numeric_limits<double>::quiet_NaN();
 }

@@ -27,8 +27,9 @@ class ReIdNetworkImpl : public torch::nn::Module {
   ReIdNetworkImpl(std::shared_ptr<Network> backbone, const std::vector<int64_t>& input_shape,
                   int64_t embedding_dim, int64_t source_classes);
   ReIdOutput forward(const torch::Tensor& x);
-  // The pooled features alone (retrieval, clustering).
-  torch::Tensor features(const torch::Tensor& x) { return backbone_->features(x); }
+  // The pooled features alone (retrieval, clustering), computed as in forward(): under the
+  // backbone's Execution (train.precision, channels-last), fp32 out.
+  torch::Tensor features(const torch::Tensor& x) { return backbone_->embed(x); }
   int64_t feature_dim() const { return feature_dim_; }
   std::string describe() const;
 
