@@ -9,6 +9,8 @@
 
 #include "winnow/adapt/adaptation.h"
 #include "winnow/core/error.h"
+#include "winnow/dist/launch.h"
+#include "winnow/dist/process_group.h"
 #include "winnow/engine/adapt_run.h"
 #include "winnow/engine/data_setup.h"
 #include "winnow/engine/inspect.h"
@@ -34,6 +36,11 @@ std::string join_command_line(int argc, char** argv) {
     out += arg.find(' ') == std::string::npos ? arg : "'" + arg + "'";
   }
   return out;
+}
+
+// "rank 1: " in a multi-process job, where several processes may print errors.
+std::string rank_prefix() {
+  return dist::world_size() > 1 ? fmt::format("rank {}: ", dist::rank()) : std::string();
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -192,6 +199,8 @@ int main(int argc, char** argv) {
   std::string config_path, out, resume, run_dir;
   std::vector<std::string> overrides;
   bool quiet = false, print_config = false;
+  int nproc = 1;
+  double dist_timeout = 300;
 
   auto* train = app.add_subcommand("train", "train a model as the configuration says");
   train->add_option("--config", config_path, "TOML configuration file (default: every key at its default)")
@@ -202,6 +211,12 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   train->add_flag("--quiet", quiet, "print nothing but errors");
   train->add_flag("--print-config", print_config, "print the fully resolved configuration and exit");
+  train->add_option("--nproc", nproc,
+                    "train in N processes on this machine (data parallel on c10d/Gloo; each gets cores/N threads)")
+      ->check(CLI::Range(1, 1024));
+  train->add_option("--dist-timeout", dist_timeout,
+                    "seconds a multi-process run waits for a silent rank before it fails (default 300)")
+      ->check(CLI::PositiveNumber);
   train->footer([] { return defaults_footer(); });
 
   auto* inspect = app.add_subcommand(
@@ -238,7 +253,37 @@ int main(int argc, char** argv) {
   }
   try {
     if (train->parsed()) {
-      return cmd_train(config_path, overrides, out, resume, quiet, print_config, join_command_line(argc, argv));
+      // A worker of a multi-process job (RANK, WORLD_SIZE, ... from `--nproc` or torchrun) joins
+      // the job before anything else, so a failure on any rank breaks the others' connections.
+      const auto job = dist::job_from_environment();
+      if (nproc > 1) {
+        require(!job, "--nproc {} starts its own processes, but WORLD_SIZE={} says this one is already a "
+                "worker of a job: drop --nproc (or unset WORLD_SIZE)", nproc, job ? job->world_size : 0);
+        require(!print_config, "--print-config prints and exits: drop --nproc");
+        dist::LocalLaunch launch;
+        launch.processes = nproc;
+        for (int i = 0; i < argc; ++i) {
+          const std::string arg = argv[i];
+          if (arg == "--nproc") {
+            ++i;  // and its value
+            continue;
+          }
+          if (arg.rfind("--nproc=", 0) == 0) continue;
+          launch.arguments.push_back(arg);
+        }
+        return dist::launch_local(launch);
+      }
+      if (job && job->world_size > 1) {
+        dist::init(*job, std::chrono::milliseconds(static_cast<int64_t>(dist_timeout * 1000)));
+        // Only rank 0 prints progress; every rank prints its own errors.
+        if (!dist::is_main()) quiet = true;
+      }
+      const int status = cmd_train(config_path, overrides, out, resume, quiet, print_config,
+                                   join_command_line(argc, argv));
+      // No rank leaves (and takes its end of the connections down) before all are done.
+      dist::barrier();
+      dist::shutdown();
+      return status;
     }
     if (inspect->parsed()) {
       Config config = load_config(config_path, overrides);
@@ -257,13 +302,13 @@ int main(int argc, char** argv) {
     cmd_list();
     return 0;
   } catch (const winnow::Error& e) {
-    fmt::print(stderr, "winnow: error: {}\n", e.what());
+    fmt::print(stderr, "winnow: {}error: {}\n", rank_prefix(), e.what());
     return 1;
   } catch (const c10::Error& e) {
-    fmt::print(stderr, "winnow: error (LibTorch): {}\n", e.what_without_backtrace());
+    fmt::print(stderr, "winnow: {}error (LibTorch): {}\n", rank_prefix(), e.what_without_backtrace());
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "winnow: error: {}\n", e.what());
+    fmt::print(stderr, "winnow: {}error: {}\n", rank_prefix(), e.what());
     return 1;
   }
 }

@@ -3,6 +3,9 @@
 // batches and their augmentation no matter what ran before.
 #include "winnow/data/batcher.h"
 
+#include "winnow/dist/data_parallel.h"
+#include "winnow/dist/process_group.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
@@ -116,15 +119,29 @@ bool Batcher::next(Batch& batch) {
   // A last batch of a single sample is dropped: batch norm cannot train on one sample, and
   // one sample's step is noise. (It is the next epoch's permutation that brings it back.)
   if (end - position_ == 1 && n > 1) return false;
+  // Several processes (dist/data_parallel.h): the permutation above is the global one, the same
+  // on every rank, and each rank takes its shard of every global batch; a trailing batch too
+  // small to give every rank two samples is dropped.
+  const bool sharded = dist::world_size() > 1;
+  if (sharded && !dist::can_shard(end - position_)) return false;
   auto indices = order_.slice(0, position_, end);
   position_ = end;
   if (on_batch_) on_batch_(++batches_done_, batches_per_epoch());
+  // Without augmentation a rank gathers its shard only. With it, the whole batch is augmented
+  // and then sharded, so the draws (and this generator) stay the same on every rank and each
+  // sample gets the crop it gets in one process.
+  if (sharded && !augments()) indices = dist::take_shard(indices);
   // Indices live on the CPU; the gather runs where the data lives.
-  auto on_device = indices.to(data_.inputs.device());
-  batch.inputs = data_.inputs.index_select(0, on_device);
+  batch.inputs = data_.inputs.index_select(0, indices.to(data_.inputs.device()));
+  if (augments()) {
+    batch.inputs = augmenter_(batch.inputs, generator_);
+    if (sharded) {
+      indices = dist::take_shard(indices);
+      batch.inputs = dist::take_shard(batch.inputs);
+    }
+  }
   batch.labels = data_.labels.index_select(0, indices.to(data_.labels.device()));
   batch.indices = indices;
-  if (augments()) batch.inputs = augmenter_(batch.inputs, generator_);
   return true;
 }
 
@@ -133,6 +150,7 @@ int64_t Batcher::batches_per_epoch() const {
   if (drop_last_) return n / batch_size_;
   const int64_t full = n / batch_size_;
   const int64_t rest = n % batch_size_;
+  if (dist::world_size() > 1) return full + (rest > 0 && dist::can_shard(rest) ? 1 : 0);
   return full + (rest > 1 || (rest == 1 && n == 1) ? 1 : 0);
 }
 

@@ -8,6 +8,10 @@
 #include "winnow/core/error.h"
 #include "winnow/engine/adapt_run.h"
 #include "winnow/report/files.h"
+#include "winnow/dist/data_parallel.h"
+#include "winnow/dist/process_group.h"
+#include "winnow/dist/sync_batch_norm.h"
+#include "multi_process.h"
 
 namespace winnow {
 namespace fs = std::filesystem;
@@ -18,8 +22,10 @@ TrainSettings read_train_settings(Config& config) {
   s.batch_size = config.get<int64_t>("train.batch_size", 128);
   s.eval_batch_size = config.get<int64_t>("train.eval_batch_size", 1024);
   s.seed = static_cast<uint64_t>(config.get<int64_t>("train.seed", 1));
+  // The default shares the machine's cores among the processes a multi-process job runs on it
+  // (two processes with all cores each run many times slower than one).
   const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  s.threads = config.get<int64_t>("train.threads", cores);
+  s.threads = config.get<int64_t>("train.threads", std::max<int64_t>(1, cores / dist::local_world_size()));
   // WINNOW_DEVICE changes the default (bench/device_check.sh runs the whole suite on CUDA).
   const char* default_device = std::getenv("WINNOW_DEVICE");
   const std::string device = config.get<std::string>("train.device", default_device ? default_device : "cpu");
@@ -40,6 +46,16 @@ TrainSettings read_train_settings(Config& config) {
   }
   require(!s.device.is_cuda() || torch::cuda::is_available(),
           "train.device = \"{}\": this LibTorch has no CUDA device available", device);
+  // Each process of a multi-process job on CUDA takes the GPU of its local rank, as with DDP.
+  if (s.device.is_cuda() && !s.device.has_index() && dist::world_size() > 1) {
+    s.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist::local_rank()));
+  }
+  // Multi-process runs only: batch norm over the global batch instead of each rank's shard.
+  s.sync_batchnorm = config.get<bool>("train.sync_batchnorm", false);
+  dist::set_sync_batch_norm(s.sync_batchnorm);
+  s.gradient_compression = config.get_choice("train.gradient_compression", "none", {"none", "fp16"});
+  dist::set_gradient_compression(s.gradient_compression == "fp16" ? dist::GradientCompression::kFp16
+                                                                   : dist::GradientCompression::kNone);
   configure_runtime(s.threads);
   return s;
 }
@@ -114,6 +130,8 @@ std::unique_ptr<RunSetup> build_run(Config& config, const std::string& output_di
   const DataOptions data_options = DataOptions::from_config(config);
   const NoiseSetup noise = NoiseSetup::from_config(config, run.settings.seed);
   run.data = prepare_data(data_options, noise, run.settings.seed);
+  // The ranks of a multi-process job must hold the same data before anything collective runs.
+  if (dist::world_size() > 1) dist::require_same("the data", data_fingerprint(run.data));
   require(run.settings.patience == 0 || run.data.val.size() > 0,
           "train.patience = {} needs a validation split (data.val_fraction > 0)", run.settings.patience);
 

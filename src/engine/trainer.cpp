@@ -18,6 +18,9 @@
 #include "winnow/eval/metrics.h"
 #include "winnow/report/files.h"
 #include "winnow/report/samples.h"
+#include "winnow/dist/data_parallel.h"
+#include "winnow/dist/process_group.h"
+#include "multi_process.h"
 
 namespace winnow {
 namespace fs = std::filesystem;
@@ -140,6 +143,11 @@ nlohmann::ordered_json summarize(const RunSetup& run, const TrainerState& state,
   s["train_seconds"] = state.train_seconds;
   s["samples_per_second"] = state.train_seconds > 0 ? state.samples_trained / state.train_seconds : 0.0;
   s["threads"] = run.settings.threads;
+  s["world_size"] = dist::world_size();
+  if (dist::world_size() > 1) {
+    s["sync_batchnorm"] = run.settings.sync_batchnorm;
+    s["gradient_compression"] = run.settings.gradient_compression;
+  }
   s["device"] = run.settings.device.str();
   s["precision"] = precision_name(run.settings.execution.precision);
   s["channels_last"] = run.settings.execution.channels_last;
@@ -168,19 +176,30 @@ RunResult run_training(Config& config, const RunOptions& options) {
   // Domain adaptation by clustering (act, cluster_baseline) has a loop of its own: source
   // epochs, then rounds of clustering and training, evaluated by retrieval.
   if (is_adaptation_method(config.get<std::string>("method.name", "standard"))) {
+    require(dist::world_size() == 1, "method.name = \"{}\" runs in one process (its clustering rounds are not "
+            "data-parallel yet); drop --nproc / WORLD_SIZE", config.get<std::string>("method.name", "standard"));
     return run_adaptation(config, options);
   }
+  // In a multi-process run (dist/) every rank trains and evaluates its shard; rank 0 alone
+  // prints and writes the run folder, whose name it decides.
+  const bool main_rank = dist::is_main();
   std::string out_dir = options.out_dir.empty() ? default_run_dir(config.get<std::string>("method.name", "standard")) : options.out_dir;
-  if (!options.resume) {
+  out_dir = dist::broadcast_string(out_dir, "run folder");
+  if (!options.resume && main_rank) {
     require(!has_checkpoint(out_dir),
             "{} already holds a run (checkpoint/trainer.json); continue it with --resume {} or "
             "choose another --out", out_dir, out_dir);
   }
-  auto run = build_run(config, out_dir,
+  dist::require_same("the configuration (config.toml)", config_fingerprint(config));
+  auto run = build_run(config, main_rank ? out_dir : std::string(),
                        !options.estimate_from.empty() ? options.estimate_from
                                                       : (options.resume ? out_dir : std::string()));
-  fs::create_directories(out_dir);
-  if (run->noise_source->has_estimate() && !options.resume) {
+  const auto networks = run->method->networks();
+  require(dist::world_size() == 1 || !networks.empty(),
+          "{}: this method does not list its networks, so it cannot run in several processes",
+          run->method->describe());
+  if (main_rank) fs::create_directories(out_dir);
+  if (run->noise_source->has_estimate() && !options.resume && main_rank) {
     atomic_write_json((fs::path(out_dir) / "estimate.json").string(),
                       run->noise_source->estimate().to_json(run->data.train.class_names));
   }
@@ -188,16 +207,22 @@ RunResult run_training(Config& config, const RunOptions& options) {
   TrainerState state;
   if (options.resume) {
     state = load_checkpoint(out_dir, *run->method);
-    if (options.progress) fmt::print("resuming {} after epoch {}\n", out_dir, state.epochs_done);
-  } else {
+    if (options.progress && main_rank) fmt::print("resuming {} after epoch {}\n", out_dir, state.epochs_done);
+  } else if (main_rank) {
     write_run_config(out_dir, config, options.command_line);
     write_noise(out_dir, run->data);
   }
+  // Every rank starts from rank 0's networks (DDP does the same when it wraps a model).
+  dist::broadcast_parameters(networks);
   const auto& settings = run->settings;
-  if (options.progress) {
+  const bool progress = options.progress && main_rank;
+  if (progress) {
     fmt::print("winnow {}: {}\n", WINNOW_VERSION, run->method->describe());
-    fmt::print("execution: {} on {}, {} thread(s){}\n", precision_name(settings.execution.precision),
-               settings.device.str(), settings.threads, settings.execution.channels_last ? ", channels-last" : "");
+    fmt::print("execution: {} on {}, {} thread(s){}{}\n", precision_name(settings.execution.precision),
+               settings.device.str(), settings.threads, settings.execution.channels_last ? ", channels-last" : "",
+               dist::world_size() > 1 ? fmt::format(", {} processes (Gloo): global batch {} split among them",
+                                                    dist::world_size(), settings.batch_size)
+                                      : std::string());
     fmt::print("data: {} train / {} noisy val / {} test samples, {} classes; noise: {}\n",
                run->data.train.size(), run->data.val.size(), run->data.test ? run->data.test->size() : 0,
                run->data.train.num_classes, run->data.noise_description);
@@ -215,7 +240,7 @@ RunResult run_training(Config& config, const RunOptions& options) {
   Batcher batcher(run->data.train, settings.batch_size, /*shuffle=*/true,
                   derive_seed(settings.seed, kBatchStream), /*drop_last=*/false, run->data.augment);
   // On a terminal, a progress line redrawn in place; in logs, one line per epoch only.
-  const bool terminal = options.progress && ::isatty(STDOUT_FILENO);
+  const bool terminal = progress && ::isatty(STDOUT_FILENO);
   if (terminal) {
     batcher.set_progress([&](int64_t done, int64_t total) {
       if (done % 10 != 0 && done != total) return;
@@ -235,7 +260,13 @@ RunResult run_training(Config& config, const RunOptions& options) {
     batcher.begin_epoch(epoch);
     run->method->set_training(true);
     const auto start = std::chrono::steady_clock::now();
+    const auto communication_before = dist::communication_stats();
     EpochLog log = run->method->train_epoch(epoch, batcher);
+    const auto communication = dist::communication_stats();
+    // The ranks' logs describe their own shards: the run's line holds their means. The batch
+    // norm statistics are averaged so that every rank evaluates the same model.
+    log = average_log(log);
+    dist::average_buffers(networks);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     state.train_seconds += seconds;
     state.samples_trained += run->data.train.size();
@@ -261,6 +292,11 @@ RunResult run_training(Config& config, const RunOptions& options) {
       }
     }
     line["epoch_seconds"] = seconds;
+    if (dist::world_size() > 1) {
+      // Rank 0's time waiting in the training step's collectives, and what it sent into them.
+      line["communication_seconds"] = communication.seconds - communication_before.seconds;
+      line["all_reduce_megabytes"] = (communication.all_reduce_bytes - communication_before.all_reduce_bytes) / 1e6;
+    }
     state.metrics.push_back(line);
     state.epochs_done = epoch + 1;
 
@@ -271,16 +307,18 @@ RunResult run_training(Config& config, const RunOptions& options) {
         state.stopped_early = stopping.update(past["epoch"].get<int64_t>(), metric(past, settings.monitor.c_str()));
       }
     }
-    save_checkpoint(out_dir, *run->method, state);
-    write_metrics_jsonl(out_dir, state.metrics);
-    if (options.progress) {
+    if (main_rank) {
+      save_checkpoint(out_dir, *run->method, state);
+      write_metrics_jsonl(out_dir, state.metrics);
+    }
+    if (progress) {
       if (terminal) fmt::print("\r\033[K");
       fmt::print("epoch {:>3}/{}  loss {}  train {}  val {:6.2f}%  test {:6.2f}%  {:.1f}s\n", epoch + 1,
                  settings.epochs, cell(metric(line, "train_loss"), "{:.4f}", 6),
                  cell(metric(line, "train_accuracy"), "{:6.2f}%", 7), val.accuracy, test.accuracy, seconds);
       std::fflush(stdout);
     }
-    if (state.stopped_early && options.progress) {
+    if (state.stopped_early && progress) {
       fmt::print("early stop: {} has not improved for {} epochs\n", settings.monitor, settings.patience);
     }
     if (options.stop_after_epochs > 0 && ++epochs_this_call >= options.stop_after_epochs) break;
@@ -292,6 +330,11 @@ RunResult run_training(Config& config, const RunOptions& options) {
   auto summary = summarize(*run, state, config);
   // Per-sample suspicion and, where the truth is known, how well it finds the wrong labels.
   SampleScores scores = run->method->score_samples(run->data.train);
+  result.summary = nullptr;
+  if (!main_rank) {
+    result.scores = scores;
+    return result;
+  }
   write_samples_csv((fs::path(out_dir) / "samples.csv").string(), run->data.train, run->data.train_origin,
                     scores);
   summary["suspects"] = scores.suspect.sum().item<int64_t>();

@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "winnow/core/error.h"
+#include "winnow/dist/data_parallel.h"
+#include "winnow/dist/process_group.h"
 #include "winnow/estimate/noise_source.h"
 #include "winnow/methods/selection.h"
 
@@ -75,6 +77,9 @@ CoTeachingOptions CoTeachingOptions::from_config(CoTeachingVariant variant, cons
   o.test_network = config.get_choice("method.test_network", o.test_network, {"first", "second", "average"});
   o.parallel = config.get<bool>("method.parallel", o.parallel);
   o.fused = config.get_choice("method.fused", o.fused, {"auto", "on", "off"});
+  require(!o.parallel || dist::world_size() == 1,
+          "method.parallel = true runs the two networks on two threads, whose gradient all-reduces would "
+          "interleave across the {} processes; in a multi-process run leave it false", dist::world_size());
   require(!(o.parallel && o.fused == "on"),
           "method.fused = \"on\" and method.parallel = true: the fused pass is one computation, it cannot "
           "also run on two threads (choose one)");
@@ -306,7 +311,17 @@ EpochLog CoTeaching::train_epoch(int64_t epoch, Batcher& batcher) {
         if (disagreement_only) candidates = disagree.nonzero().squeeze(1);
       }
       if (!candidates.defined()) candidates = torch::arange(n, on_device.dtype(torch::kInt64));
-      if (candidates.size(0) == 0) {
+      // Every rank steps or none does: in several processes the skip below is the global batch's,
+      // and a rank whose shard has no candidates while others do contributes zero gradients.
+      const bool skip = dist::world_size() > 1 ? dist::sum_across_ranks(candidates.size(0)) == 0
+                                               : candidates.size(0) == 0;
+      if (!skip && candidates.size(0) == 0) {
+        optimizer_first_->zero_grad();
+        optimizer_second_->zero_grad();
+        (losses_first.sum() * 0.0 + losses_second.sum() * 0.0).backward();
+        optimizer_first_->step();
+        optimizer_second_->step();
+      } else if (skip) {
         // The networks agree on every sample of the batch: Co-teaching+ has nothing to learn
         // from it, so neither network steps. (The official code instead trains both on the
         // whole batch during its first 5000 "steps", counted as epoch * batch index, and

@@ -10,6 +10,8 @@
 #include <limits>
 
 #include "winnow/core/error.h"
+#include "winnow/dist/data_parallel.h"
+#include "winnow/dist/process_group.h"
 #include "winnow/estimate/noise_source.h"
 #include "winnow/eval/metrics.h"
 #include "winnow/methods/selection.h"
@@ -21,6 +23,7 @@ namespace winnow {
 namespace {
 
 constexpr uint64_t kDivideMixStream = 0xD1F1D3;  // derive_seed stream of the MixMatch draws
+constexpr uint64_t kDivideMixOrderStream = 0xD1F1D4;  // ... and of the batch orders
 
 std::string default_preset(const Dataset* train) {
   const std::string name = train ? train->name : "";
@@ -244,9 +247,14 @@ double DivideMix::train_network(size_t k, const Division& division, int64_t epoc
   if (n_labelled == 0) return std::numeric_limits<double>::quiet_NaN();
   // One generator per (epoch, network): the permutations, Beta draws and MixUp pairings of a
   // resumed run are the same as an unbroken one's, with no generator state to checkpoint.
+  // The orders have a generator of their own: the MixMatch draws depend on the batch size,
+  // which differs between the ranks of a multi-process run, and every rank must walk the same
+  // global orders.
   torch::Generator generator = at::detail::createCPUGenerator(
       derive_seed(context_.seed, kDivideMixStream, static_cast<uint64_t>(epoch) * 2 + k));
-  auto labelled = division.labelled.index_select(0, torch::randperm(n_labelled, generator, torch::kInt64));
+  torch::Generator order_generator = at::detail::createCPUGenerator(
+      derive_seed(context_.seed, kDivideMixOrderStream, static_cast<uint64_t>(epoch) * 2 + k));
+  auto labelled = division.labelled.index_select(0, torch::randperm(n_labelled, order_generator, torch::kInt64));
   torch::Tensor unlabelled_order;
   int64_t u_position = n_unlabelled;  // forces a fresh permutation on first use
   auto augment = [&](const torch::Tensor& x) { return batcher.augments() ? batcher.augment(x) : x; };
@@ -261,7 +269,7 @@ double DivideMix::train_network(size_t k, const Division& division, int64_t epoc
   int64_t steps = 0;
   for (int64_t start = 0; start < n_labelled; start += batch_size, ++steps) {
     auto idx_x = labelled.slice(0, start, std::min(start + batch_size, n_labelled));
-    const int64_t bx = idx_x.size(0);
+    int64_t bx = idx_x.size(0);
     // A lone trailing labelled sample is skipped: co-refinement runs the network in training
     // mode, and a BatchNorm1d layer (cnn4's fc) cannot normalise a batch of one.
     if (bx < 2) break;
@@ -269,11 +277,20 @@ double DivideMix::train_network(size_t k, const Division& division, int64_t epoc
     torch::Tensor idx_u;
     if (n_unlabelled > 0) {
       if (u_position + batch_size > n_unlabelled) {
-        unlabelled_order = division.unlabelled.index_select(0, torch::randperm(n_unlabelled, generator, torch::kInt64));
+        unlabelled_order = division.unlabelled.index_select(0, torch::randperm(n_unlabelled, order_generator, torch::kInt64));
         u_position = 0;
       }
       idx_u = unlabelled_order.slice(0, u_position, std::min(u_position + batch_size, n_unlabelled));
       u_position += batch_size;
+    }
+    if (dist::world_size() > 1) {
+      // Several processes: each rank trains on its shard of the global batches (the labelled
+      // shard last, so that its share weights the gradient average). A trailing batch too small
+      // to share is skipped, as the lone sample above is.
+      if (!dist::can_shard(bx) || (idx_u.defined() && !dist::can_shard(idx_u.size(0)))) break;
+      if (idx_u.defined()) idx_u = dist::take_shard(idx_u);
+      idx_x = dist::take_shard(idx_x);
+      bx = idx_x.size(0);
     }
     auto inputs_x = train.inputs.index_select(0, idx_x);
     auto x1 = as_device(augment(inputs_x)), x2 = as_device(augment(inputs_x));
@@ -375,7 +392,9 @@ EpochLog DivideMix::train_epoch(int64_t epoch, Batcher& batcher) {
     log.add("divide_seconds", divide_seconds);
     log.add("divide_share", divide_seconds / epoch_seconds);
   }
-  if (last && options_.histograms && !context_.output_dir.empty()) {
+  // The loss passes are collective in a multi-process run (map_batches): every rank takes
+  // part, and only rank 0 (which has the run folder) writes.
+  if (last && options_.histograms && (!context_.output_dir.empty() || dist::world_size() > 1)) {
     if (epoch < options_.warm_up) {
       write_histogram("loss_histogram_warmup.svg", min_max_normalise(per_sample_losses(0, train)),
                       fmt::format("DivideMix: losses after {} epochs (all warm-up)", epoch + 1));

@@ -1,17 +1,13 @@
 #include "winnow/methods/method.h"
 
+#include "winnow/dist/data_parallel.h"
+
 namespace winnow {
 
 torch::Tensor map_batches(const torch::Tensor& inputs, int64_t batch_size, torch::Device device,
                           const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
-  std::vector<torch::Tensor> outputs;
-  const int64_t n = inputs.size(0);
-  for (int64_t start = 0; start < n; start += batch_size) {
-    auto slice = inputs.slice(0, start, std::min(n, start + batch_size)).to(device);
-    outputs.push_back(fn(slice).to(torch::kCPU));
-  }
-  if (outputs.empty()) return torch::empty({0});
-  return torch::cat(outputs);
+  // In several processes each rank maps its shard of the rows and the results are gathered.
+  return dist::map_rows(inputs, batch_size, device, fn);
 }
 
 torch::Tensor Method::predict_all_rules(const torch::Tensor& inputs) {

@@ -7,6 +7,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "winnow/core/error.h"
+#include "winnow/dist/process_group.h"
 #include "winnow/eval/metrics.h"
 #include "winnow/report/files.h"
 
@@ -62,6 +63,9 @@ PeerGroup::PeerGroup(const TrainContext& context, Config& config, const std::str
     peers = config.get<int64_t>("method.peers", 2);
     require(peers >= 2, "method.peers = {}: {} needs at least 2 networks", peers, name);
     parallel_ = config.get<bool>("method.parallel", false);
+    require(!parallel_ || dist::world_size() == 1,
+            "method.parallel = true runs the peers on threads, whose gradient all-reduces would interleave "
+            "across the {} processes; in a multi-process run leave it false", dist::world_size());
     test_network_option_ = config.get<int64_t>("method.test_network", -1);
     require(test_network_option_ >= -1 && test_network_option_ < peers,
             "method.test_network = {}: allowed are -1 (best on the noisy validation split) and 0..{}",

@@ -79,6 +79,8 @@ class Standard : public Method {
 
   void set_training(bool training) override { network_->train(training); }
 
+  std::vector<std::shared_ptr<Network>> networks() const override { return {network_}; }
+
   void save(torch::serialize::OutputArchive& archive) const override {
     torch::serialize::OutputArchive net, opt, loss;
     network_->save(net);

@@ -42,9 +42,9 @@ class Cnn4 : public Network {
   // The 128 units after fc1 - BN - ReLU.
   torch::Tensor features(const torch::Tensor& x) override {
     check_image_batch(x, shape_, /*exact_size=*/true, "cnn4");
-    torch::Tensor h = torch::max_pool2d(torch::relu(bn1_->forward(conv1_->forward(x))), 2);
-    h = torch::max_pool2d(torch::relu(bn2_->forward(conv2_->forward(h))), 2);
-    return torch::relu(bn3_->forward(fc1_->forward(h.flatten(1))));
+    torch::Tensor h = torch::max_pool2d(torch::relu(dist::batch_norm(bn1_, conv1_->forward(x))), 2);
+    h = torch::max_pool2d(torch::relu(dist::batch_norm(bn2_, conv2_->forward(h))), 2);
+    return torch::relu(dist::batch_norm(bn3_, fc1_->forward(h.flatten(1))));
   }
 
   torch::Tensor classify(const torch::Tensor& features) override {

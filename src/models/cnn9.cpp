@@ -53,7 +53,7 @@ class Cnn9 : public Network {
     namespace F = torch::nn::functional;
     torch::Tensor h = x;
     for (size_t i = 0; i < convs_.size(); ++i) {
-      h = torch::leaky_relu(bns_[i]->forward(convs_[i]->forward(h)), 0.01);
+      h = torch::leaky_relu(dist::batch_norm(bns_[i], convs_[i]->forward(h)), 0.01);
       if (i == 2 || i == 5) {
         h = torch::max_pool2d(h, 2);
         h = F::dropout2d(h, F::Dropout2dFuncOptions().p(dropout_).training(is_training()));

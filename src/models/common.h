@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "winnow/core/error.h"
+#include "winnow/dist/sync_batch_norm.h"
 #include "winnow/models/network.h"
 
 namespace winnow::model_detail {

@@ -31,10 +31,10 @@ class PreActBlock : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor out = torch::relu(bn1_->forward(x));
+    torch::Tensor out = torch::relu(dist::batch_norm(bn1_, x));
     torch::Tensor shortcut = shortcut_.is_empty() ? x : shortcut_->forward(out);
     out = conv1_->forward(out);
-    out = conv2_->forward(torch::relu(bn2_->forward(out)));
+    out = conv2_->forward(torch::relu(dist::batch_norm(bn2_, out)));
     return out + shortcut;
   }
 

@@ -31,9 +31,12 @@ class BasicBlock : public torch::nn::Module {
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    torch::Tensor out = torch::relu(bn1_->forward(conv1_->forward(x)));
-    out = bn2_->forward(conv2_->forward(out));
-    return torch::relu(out + (shortcut_.is_empty() ? x : shortcut_->forward(x)));
+    torch::Tensor out = torch::relu(dist::batch_norm(bn1_, conv1_->forward(x)));
+    out = dist::batch_norm(bn2_, conv2_->forward(out));
+    if (shortcut_.is_empty()) return torch::relu(out + x);
+    // The projection's conv and BN one by one, so the BN can synchronise like the others.
+    auto* bn = shortcut_[1]->as<torch::nn::BatchNorm2dImpl>();
+    return torch::relu(out + dist::batch_norm(bn, shortcut_[0]->as<torch::nn::Conv2dImpl>()->forward(x)));
   }
 
  private:

@@ -43,7 +43,7 @@ class ResNet18Body : public Network {
   // also fits 28x28 inputs.
   torch::Tensor features(const torch::Tensor& x) override {
     check_image_batch(x, shape_, /*exact_size=*/false, name_.c_str());
-    torch::Tensor h = torch::relu(bn1_->forward(conv1_->forward(x)));
+    torch::Tensor h = torch::relu(dist::batch_norm(bn1_, conv1_->forward(x)));
     for (auto& layer : layers_) h = layer->forward(h);
     return torch::adaptive_avg_pool2d(h, {1, 1}).flatten(1);
   }

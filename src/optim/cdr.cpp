@@ -9,6 +9,7 @@
 #include "winnow/optim/optimizer.h"
 #include "winnow/estimate/noise_source.h"
 #include "winnow/optim/radix_select.h"
+#include "data_parallel_step.h"
 #include "closure.h"
 #include "state_key.h"
 
@@ -219,7 +220,7 @@ std::unique_ptr<torch::optim::Optimizer> make_cdr(const OptimizerSpec& spec, Con
   require(momentum >= 0 && momentum < 1, "optim.momentum = {}: allowed [0, 1)", momentum);
   require(tau >= 0 && tau < 1, "optim.tau = {}: allowed [0, 1) (CDR's tau is the noise rate)", tau);
   require(weight_decay >= 0, "optim.weight_decay = {}: must be >= 0 (CDR's lambda)", weight_decay);
-  return std::make_unique<CDR>(
+  return std::make_unique<detail::DataParallelStep<CDR>>(
       spec.parameters, CDROptions(lr).momentum(momentum).tau(tau).weight_decay(weight_decay).variant(
                            variant == "official" ? CDRVariant::kOfficial : CDRVariant::kPaper));
 }

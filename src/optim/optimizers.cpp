@@ -1,4 +1,5 @@
 // SGD from LibTorch and Adam (LibTorch's rule, fused on CPU), by name.
+#include "data_parallel_step.h"
 #include "winnow/core/error.h"
 #include "winnow/optim/fused_adam.h"
 #include "winnow/optim/optimizer.h"
@@ -15,7 +16,7 @@ std::unique_ptr<torch::optim::Optimizer> make_sgd(const OptimizerSpec& spec, Con
   require(momentum >= 0 && momentum < 1, "optim.momentum = {}: allowed [0, 1)", momentum);
   require(weight_decay >= 0, "optim.weight_decay = {}: must be >= 0", weight_decay);
   require(!nesterov || momentum > 0, "optim.nesterov = true needs optim.momentum > 0");
-  return std::make_unique<torch::optim::SGD>(
+  return std::make_unique<detail::DataParallelStep<torch::optim::SGD>>(
       spec.parameters, torch::optim::SGDOptions(lr).momentum(momentum).weight_decay(weight_decay)
                            .nesterov(nesterov));
 }
@@ -30,7 +31,7 @@ std::unique_ptr<torch::optim::Optimizer> make_adam(const OptimizerSpec& spec, Co
   require(beta2 >= 0 && beta2 < 1, "optim.beta2 = {}: allowed [0, 1)", beta2);
   require(weight_decay >= 0, "optim.weight_decay = {}: must be >= 0", weight_decay);
   // torch::optim::Adam's rule, one pass per tensor on CPU (fused_adam.h).
-  return std::make_unique<FusedAdam>(
+  return std::make_unique<detail::DataParallelStep<FusedAdam>>(
       spec.parameters,
       torch::optim::AdamOptions(lr).betas({beta1, beta2}).weight_decay(weight_decay));
 }

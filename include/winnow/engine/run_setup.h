@@ -18,6 +18,8 @@ struct TrainSettings {
   int64_t eval_batch_size = 0;
   uint64_t seed = 0;
   int64_t threads = 0;
+  bool sync_batchnorm = false;  // batch norm over the global batch in a multi-process run
+  std::string gradient_compression = "none";  // "fp16": gradients all-reduced as fp16
   torch::Device device = torch::kCPU;
   int64_t patience = 0;           // early stopping; 0: off
   std::string monitor;            // "val_accuracy" or "val_loss"

@@ -90,6 +90,7 @@ class DivideMix : public Method {
   torch::Tensor predict_variant(const std::string& variant, const torch::Tensor& inputs) override;
   torch::Tensor predict_all_rules(const torch::Tensor& inputs) override;
   void set_training(bool training) override;
+  std::vector<std::shared_ptr<Network>> networks() const override { return networks_; }
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
   // clean_score: the mean of the two networks' GMM clean probabilities under the final

@@ -87,6 +87,10 @@ class Method {
   virtual torch::Tensor predict_all_rules(const torch::Tensor& inputs);
   // Switches every network between training and evaluation mode.
   virtual void set_training(bool training) = 0;
+  // The networks the method trains (not frozen teachers). A multi-process run
+  // (dist/data_parallel.h) starts them from rank 0's weights and averages their batch-norm
+  // statistics after every epoch; a method that lists none cannot run in several processes.
+  virtual std::vector<std::shared_ptr<Network>> networks() const { return {}; }
   // Everything a resumed run needs: weights, optimizer state, per-sample state.
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
@@ -112,7 +116,9 @@ std::unique_ptr<Method> make_method(const TrainContext& context, Config& config)
 // Softmax of `network` over all of `data`, in eval mode without gradients, in batches.
 torch::Tensor predict_probabilities(Network& network, const Dataset& data, torch::Device device,
                                     int64_t batch_size);
-// Runs `fn` on consecutive slices of `inputs` of at most `batch_size` and concatenates.
+// Runs `fn` on consecutive slices of `inputs` of at most `batch_size` and concatenates. In a
+// multi-process run each rank maps its shard of the rows and all get the whole result, so
+// every rank must call it with the same inputs (dist::map_rows).
 torch::Tensor map_batches(const torch::Tensor& inputs, int64_t batch_size, torch::Device device,
                           const std::function<torch::Tensor(const torch::Tensor&)>& fn);
 
