@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: setup configure build demo test bench clean
+.PHONY: setup configure build demo test example bench clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,6 +20,14 @@ demo: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
+
+# Installs the package under $(BUILD)/install and builds and runs examples/own_tensors against it
+# (find_package(winnow)); CI runs it after the tests.
+example: build
+	@cmake --install $(BUILD) --prefix $(BUILD)/install > /dev/null
+	@cmake -S examples/own_tensors -B $(BUILD)/example -G Ninja -DCMAKE_PREFIX_PATH=$(CURDIR)/$(BUILD)/install > /dev/null
+	@cmake --build $(BUILD)/example
+	./$(BUILD)/example/own_tensors
 
 clean:
 	rm -rf $(BUILD)

@@ -126,7 +126,7 @@ int cmd_train(const std::string& config_path, const std::vector<std::string>& ov
                  d["f1"].is_null() ? 0.0 : d["f1"].get<double>(),
                  d["auroc"].is_null() ? 0.0 : d["auroc"].get<double>());
     }
-    fmt::print("outputs: {}/ (summary.json, metrics.jsonl, samples.csv, config.toml, checkpoint/)\n",
+    fmt::print("outputs: {}/ (summary.json, metrics.jsonl, samples.csv, model.pt, config.toml, checkpoint/)\n",
                result.out_dir);
   }
   return 0;

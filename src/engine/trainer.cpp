@@ -18,6 +18,7 @@
 #include "winnow/eval/metrics.h"
 #include "winnow/report/files.h"
 #include "winnow/report/samples.h"
+#include "winnow/report/state_dict.h"
 #include "winnow/dist/data_parallel.h"
 #include "winnow/dist/process_group.h"
 #include "multi_process.h"
@@ -337,6 +338,10 @@ RunResult run_training(Config& config, const RunOptions& options) {
   }
   write_samples_csv((fs::path(out_dir) / "samples.csv").string(), run->data.train, run->data.train_origin,
                     scores);
+  // The test-time network's weights for PyTorch (torch.load; python/winnow_torch.py).
+  if (const auto network = run->method->test_network()) {
+    write_state_dict((fs::path(out_dir) / "model.pt").string(), *network);
+  }
   summary["suspects"] = scores.suspect.sum().item<int64_t>();
   if (run->data.train.has_true_labels()) {
     auto flips = run->data.train.labels.ne(run->data.train.true_labels);

@@ -40,6 +40,7 @@ class PeerGroup : public Method {
   torch::Tensor predict(const torch::Tensor& inputs) override;
   void set_training(bool training) override;
   std::vector<std::shared_ptr<Network>> networks() const override { return networks_; }
+  std::shared_ptr<Network> test_network() const override { return networks_.at(chosen_); }
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
   // Clean score: the peers' agreement with the given label, the mean over networks of the

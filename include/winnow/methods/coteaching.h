@@ -67,6 +67,9 @@ class CoTeaching : public Method {
   torch::Tensor predict_all_rules(const torch::Tensor& inputs) override;
   void set_training(bool training) override;
   std::vector<std::shared_ptr<Network>> networks() const override { return {first_, second_}; }
+  std::shared_ptr<Network> test_network() const override {
+    return options_.test_network == "second" ? second_ : first_;
+  }
   void save(torch::serialize::OutputArchive& archive) const override;
   void load(torch::serialize::InputArchive& archive) override;
   // clean_score: the mean over the two networks of p(given label), a continuous belief.

@@ -91,6 +91,12 @@ class Method {
   // (dist/data_parallel.h) starts them from rank 0's weights and averages their batch-norm
   // statistics after every epoch; a method that lists none cannot run in several processes.
   virtual std::vector<std::shared_ptr<Network>> networks() const { return {}; }
+  // The network predict() applies, written as the run's model.pt (report/state_dict.h). A
+  // rule that averages several networks names its first; null when the method lists none.
+  virtual std::shared_ptr<Network> test_network() const {
+    auto all = networks();
+    return all.empty() ? nullptr : all.front();
+  }
   // Everything a resumed run needs: weights, optimizer state, per-sample state.
   virtual void save(torch::serialize::OutputArchive& archive) const = 0;
   virtual void load(torch::serialize::InputArchive& archive) = 0;
