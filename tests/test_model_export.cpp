@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "test_helpers.h"
 #include "winnow/engine/checkpoint.h"
@@ -79,3 +80,70 @@ precision = "fp32"
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelExport, ::testing::Values("mlp", "cnn4"));
+
+// `winnow predict`: on the run's test split its accuracy is the run's; on a file of raw inputs
+// (the same images, un-normalised) it gives the same predictions; a wrong shape is a clear error.
+TEST(Predict, AppliesARunToItsTestSplitAndToNewInputs) {
+  TempDir dir("predict");
+  auto config = Config::from_string(R"(
+[data]
+name = "fashion-mnist"
+subset = 600
+[model]
+name = "mlp"
+[train]
+epochs = 1
+threads = 1
+)");
+  RunOptions options;
+  options.out_dir = dir / "run";
+  options.progress = false;
+  auto result = run_training(config, options);
+
+  auto test = winnow_test::run_cli("predict --run " + (dir / "run") + " --out " + (dir / "test.csv"));
+  ASSERT_EQ(test.status, 0) << test.output;
+  auto rows = winnow_test::read_lines(dir / "test.csv");
+  ASSERT_EQ(rows.size(), 10001u);
+  EXPECT_EQ(rows[0], "index,predicted,predicted_name,probability,label,label_name");
+  int64_t correct = 0;
+  std::vector<std::string> predicted;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    std::stringstream row(rows[i]);
+    std::vector<std::string> f;
+    for (std::string x; std::getline(row, x, ',');) f.push_back(x);
+    ASSERT_EQ(f.size(), 6u) << rows[i];
+    correct += f[1] == f[4];
+    predicted.push_back(f[1]);
+    EXPECT_GT(std::stod(f[3]), 0.09);
+  }
+  EXPECT_NEAR(100.0 * correct / 10000, result.summary["final_test_accuracy"].get<double>(), 1e-9);
+  // Class names come from the data set (Fashion-MNIST's class 1 is "Trouser").
+  bool named = false;
+  for (size_t i = 1; i < rows.size(); ++i) named = named || rows[i].find(",1,Trouser,") != std::string::npos;
+  EXPECT_TRUE(named);
+
+  // The first 50 test images as raw inputs: undo the run's normalisation.
+  Config saved = Config::from_file(dir / "run/config.toml");
+  auto run = build_run(saved, {}, dir / "run");
+  const auto& norm = run->data.normalizer;
+  auto raw = run->data.test->inputs.slice(0, 0, 50) * norm.std + norm.mean;
+  write_npy(dir / "new.npy", raw.contiguous());
+  auto fresh = winnow_test::run_cli("predict --run " + (dir / "run") + " --input " + (dir / "new.npy") + " --out " +
+                                    (dir / "new.csv"));
+  ASSERT_EQ(fresh.status, 0) << fresh.output;
+  auto new_rows = winnow_test::read_lines(dir / "new.csv");
+  ASSERT_EQ(new_rows.size(), 51u);
+  EXPECT_EQ(new_rows[0], "index,predicted,predicted_name,probability");
+  for (size_t i = 1; i < new_rows.size(); ++i) {
+    EXPECT_EQ(new_rows[i].substr(0, new_rows[i].find(',', new_rows[i].find(',') + 1)),
+              rows[i].substr(0, rows[i].find(',', rows[i].find(',') + 1)))
+        << i;
+  }
+
+  write_npy(dir / "bad.npy", torch::zeros({3, 5}));
+  auto bad = winnow_test::run_cli("predict --run " + (dir / "run") + " --input " + (dir / "bad.npy") + " --out " +
+                                  (dir / "bad.csv"));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("samples have shape [5], the run was trained on [1, 28, 28]"), std::string::npos)
+      << bad.output;
+}

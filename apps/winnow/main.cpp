@@ -14,6 +14,7 @@
 #include "winnow/engine/adapt_run.h"
 #include "winnow/engine/data_setup.h"
 #include "winnow/engine/inspect.h"
+#include "winnow/engine/predict.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/engine/trainer.h"
 #include "winnow/losses/loss.h"
@@ -238,6 +239,14 @@ int main(int argc, char** argv) {
   auto* evaluate = app.add_subcommand("evaluate", "evaluate a run folder's last checkpoint (prints JSON)");
   evaluate->add_option("--run", run_dir, "run folder")->required()->check(CLI::ExistingDirectory);
 
+  std::string input;
+  auto* predict = app.add_subcommand("predict", "apply a trained run to its test split or to new inputs (CSV out)");
+  predict->add_option("--run", run_dir, "run folder")->required()->check(CLI::ExistingDirectory);
+  predict->add_option("--input", input, "a .npy or .csv of inputs, raw as the training files (default: the run's test split)");
+  predict->add_option("--set", overrides, "override one key of the run's config: section.key=value (repeatable)");
+  predict->add_option("--out", out, "the CSV to write (index, predicted, predicted_name, probability[, label, label_name])")
+      ->required();
+
   auto* noise = app.add_subcommand("noise", "simulate label noise and write the labels, mask and matrix");
   noise->add_option("--config", config_path, "TOML configuration file ([data] and [noise])")
       ->check(CLI::ExistingFile);
@@ -296,6 +305,12 @@ int main(int argc, char** argv) {
     }
     if (evaluate->parsed()) {
       fmt::print("{}\n", evaluate_run(run_dir).dump(2));
+      return 0;
+    }
+    if (predict->parsed()) {
+      PredictOptions options{run_dir, overrides, input, out};
+      const int64_t n = predict_run(options);
+      fmt::print("{} predictions: {}\n", n, out);
       return 0;
     }
     if (noise->parsed()) return cmd_noise(config_path, overrides, out);

@@ -1,0 +1,22 @@
+#pragma once
+// `winnow predict`: a trained run applied to data: its own test split, or a file of new inputs
+// (NPY, or CSV of feature columns), normalised as the run's training data was. Writes one CSV
+// row per sample: index, predicted class and its name, the predicted class's probability, and
+// the given label where the data has one.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace winnow {
+
+struct PredictOptions {
+  std::string run_dir;
+  std::vector<std::string> overrides;  // --set for the run's config (device, eval batch size, ...)
+  std::string input;                   // .npy or .csv of inputs; empty: the run's test split
+  std::string out;                     // the CSV to write
+};
+
+// Returns the number of samples predicted.
+int64_t predict_run(const PredictOptions& options);
+
+}  // namespace winnow
