@@ -341,27 +341,17 @@ TEST(DistJob, BadLaunchesAreClearErrors) {
     ::listen(fd, 1);
     socklen_t length = sizeof(address);
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    // Re-run with the port pinned: the launcher cannot serve the store there.
-    const std::string pinned = fmt::format("MASTER_PORT={} {} train --nproc 2 {} --out {} 2>&1", ntohs(address.sin_port),
-                                           WINNOW_CLI_PATH, kRun, dir / "pinned");
-    FILE* pipe = ::popen(pinned.c_str(), "r");
-    std::string output;
-    char buffer[4096];
-    for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) output.append(buffer, n);
-    const int raw = ::pclose(pipe);
+    // With the port pinned there, the launcher cannot serve the store.
+    auto pinned = run_cli("train --nproc 2 " + kRun + " --out " + (dir / "pinned"),
+                          fmt::format("MASTER_PORT={}", ntohs(address.sin_port)));
     ::close(fd);
-    EXPECT_NE(WEXITSTATUS(raw), 0);
-    EXPECT_NE(output.find("cannot serve the rendezvous store"), std::string::npos) << output;
-    EXPECT_NE(output.find("MASTER_PORT"), std::string::npos) << output;
+    EXPECT_NE(pinned.status, 0);
+    EXPECT_NE(pinned.output.find("cannot serve the rendezvous store"), std::string::npos) << pinned.output;
+    EXPECT_NE(pinned.output.find("MASTER_PORT"), std::string::npos) << pinned.output;
   }
   // --nproc inside a job.
-  const std::string nested = fmt::format(
-      "WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT={} {} train --nproc 2 {} --out {} 2>&1", port,
-      WINNOW_CLI_PATH, kRun, dir / "nested");
-  FILE* pipe = ::popen(nested.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) output.append(buffer, n);
-  EXPECT_NE(WEXITSTATUS(::pclose(pipe)), 0);
-  EXPECT_NE(output.find("--nproc 2 starts its own processes"), std::string::npos) << output;
+  auto nested = run_cli("train --nproc 2 " + kRun + " --out " + (dir / "nested"),
+                        fmt::format("WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", port));
+  EXPECT_NE(nested.status, 0);
+  EXPECT_NE(nested.output.find("--nproc 2 starts its own processes"), std::string::npos) << nested.output;
 }

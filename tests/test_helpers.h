@@ -46,10 +46,11 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs the winnow tool with `args` (a shell-quoted string).
-inline CommandResult run_cli(const std::string& args) {
+// Runs the winnow tool with `args` (a shell-quoted string); `env` ("NAME=value ...") sets
+// environment variables for it.
+inline CommandResult run_cli(const std::string& args, const std::string& env = "") {
   CommandResult result;
-  std::string command = std::string(WINNOW_CLI_PATH) + " " + args + " 2>&1";
+  std::string command = env + (env.empty() ? "" : " ") + std::string(WINNOW_CLI_PATH) + " " + args + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) return result;
   char buffer[4096];

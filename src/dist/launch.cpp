@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "c10d_message.h"
+#include "environment.h"
 #include "winnow/core/error.h"
 #include "winnow/dist/process_group.h"
 
@@ -47,13 +48,8 @@ int launch_local(const LocalLaunch& launch) {
           "--nproc {}: this winnow was built without c10d's Gloo backend (install libgloo-dev and rebuild)",
           launch.processes);
   const std::string address = "127.0.0.1";
-  int port = 0;
-  if (const char* text = std::getenv("MASTER_PORT"); text && *text) {
-    char* end = nullptr;
-    const long value = std::strtol(text, &end, 10);
-    require(end && *end == '\0' && value >= 1 && value <= 65535, "MASTER_PORT={}: expected a port in [1, 65535]", text);
-    port = static_cast<int>(value);
-  }
+  // MASTER_PORT if set; 0 lets the kernel pick a free port.
+  int port = detail::env_int("MASTER_PORT", 1, 65535, 0);
 #if WINNOW_WITH_GLOO
   // The store outlives every worker: it is the launcher's, so a worker that dies first (rank 0
   // included) cannot take the rendezvous down with it.

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "c10d_message.h"
+#include "environment.h"
 #include "winnow/core/error.h"
 
 #include <fmt/ranges.h>
@@ -20,21 +21,9 @@
 namespace winnow::dist {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using detail::env_int;
 
-int env_int(const char* name, int lowest, int highest, std::optional<int> fallback) {
-  const char* text = std::getenv(name);
-  if (!text || !*text) {
-    require(fallback.has_value(), "{} is not set: a multi-process job needs RANK, WORLD_SIZE, MASTER_ADDR "
-            "and MASTER_PORT (as torchrun sets them), or `winnow train --nproc N`", name);
-    return *fallback;
-  }
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  require(end && *end == '\0' && value >= lowest && value <= highest,
-          "environment variable {}={}: expected an integer in [{}, {}]", name, text, lowest, highest);
-  return static_cast<int>(value);
-}
+using Clock = std::chrono::steady_clock;
 
 struct Group {
   JobSpec job;
@@ -236,6 +225,5 @@ void barrier() {
 }
 
 CommunicationStats communication_stats() { return stats(); }
-void reset_communication_stats() { stats() = CommunicationStats{}; }
 
 }  // namespace winnow::dist

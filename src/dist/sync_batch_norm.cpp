@@ -49,10 +49,11 @@ torch::Tensor synced_batch_norm(const torch::Tensor& input, torch::Tensor& runni
   auto mean = global.slice(0, 0, channels) / count;
   auto variance = (global.slice(0, channels, 2 * channels) / count - mean * mean).clamp_min(0);
   {
+    // Tensor arithmetic throughout: no host sync (.item()) in a layer's forward pass.
     torch::NoGradGuard no_grad;
-    const double n = count.item<double>();
+    const auto n = count.detach();
     running_mean.mul_(1 - momentum).add_(mean.detach() * momentum);
-    running_var.mul_(1 - momentum).add_(variance.detach() * (momentum * n / std::max(n - 1, 1.0)));
+    running_var.mul_(1 - momentum).add_(variance.detach() * n / (n - 1).clamp_min(1) * momentum);
     num_batches_tracked.add_(1);
   }
   std::vector<int64_t> shape(x.dim(), 1);

@@ -331,7 +331,6 @@ RunResult run_training(Config& config, const RunOptions& options) {
   auto summary = summarize(*run, state, config);
   // Per-sample suspicion and, where the truth is known, how well it finds the wrong labels.
   SampleScores scores = run->method->score_samples(run->data.train);
-  result.summary = nullptr;
   if (!main_rank) {
     result.scores = scores;
     return result;

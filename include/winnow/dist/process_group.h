@@ -74,6 +74,5 @@ struct CommunicationStats {
   double seconds = 0;
 };
 CommunicationStats communication_stats();
-void reset_communication_stats();
 
 }  // namespace winnow::dist
