@@ -7,9 +7,10 @@ packages=(
   cmake ninja-build g++ ccache make pkg-config
   libtorch-dev libopenblas0-openmp libgloo-dev
   libgtest-dev libgmock-dev
-  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev zlib1g-dev libstb-dev
   dataset-fashion-mnist
   python3-torch python3-numpy
+  chromium
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include "winnow/engine/data_setup.h"
 #include "winnow/engine/inspect.h"
 #include "winnow/engine/predict.h"
+#include "winnow/engine/report.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/engine/trainer.h"
 #include "winnow/losses/loss.h"
@@ -187,7 +188,7 @@ void cmd_list() {
   print_registry<NoiseRegistry>("noise types ([noise] type)");
   fmt::print("data sets ([data] name):\n");
   for (const auto& name : named_datasets()) fmt::print("  {}\n", name);
-  fmt::print("  {:<18} your own files: data.format = idx | cifar | csv | npy, data.train, ...\n", "custom");
+  fmt::print("  {:<18} your own files: data.format = idx | cifar | csv | npy | folder, data.train, ...\n", "custom");
 }
 
 }  // namespace
@@ -242,10 +243,24 @@ int main(int argc, char** argv) {
   std::string input;
   auto* predict = app.add_subcommand("predict", "apply a trained run to its test split or to new inputs (CSV out)");
   predict->add_option("--run", run_dir, "run folder")->required()->check(CLI::ExistingDirectory);
-  predict->add_option("--input", input, "a .npy or .csv of inputs, raw as the training files (default: the run's test split)");
+  predict->add_option("--input", input,
+                     "a .npy or .csv of inputs, raw as the training files, or a folder of images (default: the run's test split)");
   predict->add_option("--set", overrides, "override one key of the run's config: section.key=value (repeatable)");
-  predict->add_option("--out", out, "the CSV to write (index, predicted, predicted_name, probability[, label, label_name])")
+  predict->add_option("--out", out, "the CSV to write (index or path, predicted, predicted_name, probability[, label, label_name])")
       ->required();
+
+  std::vector<std::string> report_runs;
+  ReportOptions report_options;
+  auto* report = app.add_subcommand(
+      "report", "one self-contained HTML page of one or more runs (curves, matrices, detection, suspects)");
+  report->add_option("runs", report_runs, "run folders (train runs or inspect folders)")->required()->check(CLI::ExistingDirectory);
+  report->add_option("--out", out, "the HTML file to write")->required();
+  report->add_option("--title", report_options.title, "the page's title");
+  report->add_option("--thumbnails", report_options.thumbnails, "top suspects shown as images (default 40)")
+      ->check(CLI::NonNegativeNumber);
+  report->add_option("--show", report_options.print_suspects, "top suspects printed per run (default 10)")
+      ->check(CLI::NonNegativeNumber);
+  report->add_flag("--quiet", quiet, "print nothing but errors");
 
   auto* noise = app.add_subcommand("noise", "simulate label noise and write the labels, mask and matrix");
   noise->add_option("--config", config_path, "TOML configuration file ([data] and [noise])")
@@ -311,6 +326,14 @@ int main(int argc, char** argv) {
       PredictOptions options{run_dir, overrides, input, out};
       const int64_t n = predict_run(options);
       fmt::print("{} predictions: {}\n", n, out);
+      return 0;
+    }
+    if (report->parsed()) {
+      report_options.runs = report_runs;
+      report_options.out = out;
+      report_options.print = !quiet;
+      write_report(report_options);
+      if (!quiet) fmt::print("\nreport: {}\n", out);
       return 0;
     }
     if (noise->parsed()) return cmd_noise(config_path, overrides, out);

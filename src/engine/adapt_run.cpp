@@ -1,6 +1,5 @@
 #include "winnow/engine/adapt_run.h"
 
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -16,6 +15,7 @@
 #include "winnow/eval/cluster_quality.h"
 #include "winnow/eval/retrieval.h"
 #include "winnow/report/files.h"
+#include "winnow/report/progress.h"
 
 namespace winnow {
 namespace fs = std::filesystem;
@@ -315,17 +315,16 @@ RunResult run_adaptation(Config& config, const RunOptions& options) {
   }
 
   // 3. Rounds: cluster the target with the main network, train on the pseudo-labels.
-  const bool terminal = options.progress && ::isatty(STDOUT_FILENO);
+  // On a terminal, a bar over the rounds that names the phase; in logs, one line per round.
+  ProgressBar bar("round", opts.rounds, options.progress);
   std::optional<PseudoLabels> pseudo;
   torch::Tensor correct;
   bool stopped = state.source_epochs_done < settings.epochs;
   while (!stopped && state.rounds_done < opts.rounds) {
     const int64_t round = state.rounds_done;
     torch::manual_seed(derive_seed(settings.seed, kRoundSeedStream, static_cast<uint64_t>(round)));
-    if (terminal) {
-      fmt::print("\r  round {:>3}/{}: clustering {} target samples", round + 1, opts.rounds, data.target.size(0));
-      std::fflush(stdout);
-    }
+    bar.set_label(fmt::format("round {:>3}/{}: clustering {} target samples", round + 1, opts.rounds, data.target.size(0)));
+    bar.update(round);
     const auto cluster_start = std::chrono::steady_clock::now();
     auto& network = method->main_network();
     auto target_features = extract_features(network, data.target, settings.device, settings.eval_batch_size);
@@ -363,11 +362,9 @@ RunResult run_adaptation(Config& config, const RunOptions& options) {
           outliers ? json_number(correct.logical_and(outlier).sum().item<double>() / static_cast<double>(outliers))
                    : nlohmann::json(nullptr);
     }
-    if (terminal) {
-      fmt::print("\r\033[K  round {:>3}/{}: {} clusters, {} outliers; training", round + 1, opts.rounds,
-                 pseudo->clusters, pseudo->outliers());
-      std::fflush(stdout);
-    }
+    bar.set_label(fmt::format("round {:>3}/{}: {} clusters, {} outliers; training", round + 1, opts.rounds,
+                              pseudo->clusters, pseudo->outliers()));
+    bar.update(round);
     const auto train_start = std::chrono::steady_clock::now();
     RoundInput input;
     input.round = round;
@@ -385,14 +382,11 @@ RunResult run_adaptation(Config& config, const RunOptions& options) {
     state.rounds_done = round + 1;
     checkpoint();
     write_pseudo_labels(out_dir, data, *pseudo, correct);
-    if (options.progress) {
-      if (terminal) fmt::print("\r\033[K");
-      fmt::print("round {:>3}/{}  {} clusters  {} outliers  pairwise F {}  mAP {}  rank-1 {}  {:.1f}s + {:.1f}s\n",
-                 round + 1, opts.rounds, pseudo->clusters, pseudo->outliers(),
-                 line.contains("pairwise_f") ? fmt::format("{:.3f}", line["pairwise_f"].get<double>()) : "n/a",
-                 percent_cell(line, "target_map"), percent_cell(line, "target_rank1"), cluster_seconds, train_seconds);
-      std::fflush(stdout);
-    }
+    bar.line(fmt::format("round {:>3}/{}  {} clusters  {} outliers  pairwise F {}  mAP {}  rank-1 {}  {:.1f}s + {:.1f}s",
+                         round + 1, opts.rounds, pseudo->clusters, pseudo->outliers(),
+                         line.contains("pairwise_f") ? fmt::format("{:.3f}", line["pairwise_f"].get<double>()) : "n/a",
+                         percent_cell(line, "target_map"), percent_cell(line, "target_rank1"), cluster_seconds,
+                         train_seconds));
     if (stop_now()) break;
   }
 

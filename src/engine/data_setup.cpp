@@ -21,6 +21,13 @@ LoadedData load_custom(const DataOptions& o) {
     }
     return out;
   }
+  if (o.format == "folder") {
+    ImageFolderOptions images = o.images;
+    images.num_classes = o.num_classes;
+    LoadedData out{load_image_folder(o.train, images), std::nullopt};
+    if (!o.test.empty()) out.test = load_image_folder_like(o.test, out.train, images);
+    return out;
+  }
   if (o.format == "cifar") {
     LoadedData out{load_cifar_binary({o.train}, o.cifar100), std::nullopt};
     if (!o.test.empty()) out.test = load_cifar_binary({o.test}, o.cifar100);
@@ -42,7 +49,7 @@ DataOptions DataOptions::from_config(Config& config) {
   names.push_back("custom");
   o.name = config.get_choice("data.name", o.name, names);
   if (o.name == "custom") {
-    o.format = config.get_choice("data.format", o.format, {"idx", "cifar", "csv", "npy"});
+    o.format = config.get_choice("data.format", o.format, {"idx", "cifar", "csv", "npy", "folder"});
     o.num_classes = config.get<int64_t>("data.num_classes", 0);
     require(o.num_classes >= 0, "data.num_classes = {}: must be >= 0 (0: from the labels)", o.num_classes);
     o.train = config.get<std::string>("data.train", "");
@@ -57,6 +64,15 @@ DataOptions DataOptions::from_config(Config& config) {
       o.csv.num_classes = o.num_classes;
     } else if (o.format == "cifar") {
       o.cifar100 = config.get<bool>("data.cifar100", false);
+    } else if (o.format == "folder") {
+      // data.train / data.test: a folder of class subfolders, or a list file of "path label" lines.
+      o.images.channels = config.get<int64_t>("data.channels", 0);
+      require(o.images.channels == 0 || o.images.channels == 1 || o.images.channels == 3,
+              "data.channels = {}: allowed 0 (auto: 1 if every image is grey, else 3), 1 or 3", o.images.channels);
+      o.images.image_size = config.get<int64_t>("data.image_size", 0);
+      require(o.images.image_size >= 0, "data.image_size = {}: must be >= 0 (0: every image has the same size)",
+              o.images.image_size);
+      o.images.cache = config.get<std::string>("data.cache", "");
     } else {
       o.train_labels = config.get<std::string>("data.train_labels", "");
       require(!o.train_labels.empty(), "data.format = \"{}\" needs data.train_labels", o.format);

@@ -43,6 +43,7 @@ int64_t predict_run(const PredictOptions& options) {
   const Dataset& train = run->data.train;
 
   Dataset data;
+  std::vector<std::string> paths;  // the image files of a folder input, one per sample
   if (options.input.empty()) {
     require(run->data.test.has_value(), "--run {}: the run has no test split; give the inputs with --input FILE",
             options.run_dir);
@@ -50,12 +51,27 @@ int64_t predict_run(const PredictOptions& options) {
   } else {
     const std::string extension = fs::path(options.input).extension().string();
     require(fs::exists(options.input), "--input {}: no such file", options.input);
-    if (extension == ".npy") {
+    if (fs::is_directory(options.input)) {
+      // A folder of images: flat (unlabelled) or of class subfolders (labelled as a test split
+      // is), decoded with the training images' channels and resized as they were.
+      require(train.inputs.dim() == 4, "--input {}: a folder of images, but the run was trained on [{}], not images",
+              options.input, fmt::join(train.sample_shape(), ", "));
+      ImageFolderOptions images;
+      images.channels = train.inputs.size(1);
+      images.image_size = config.get<int64_t>("data.image_size", 0);
+      if (holds_images(options.input)) {
+        data.inputs = load_image_files(options.input, images, &paths);
+      } else {
+        Dataset labelled = load_image_folder_like(options.input, train, images, &paths);
+        data.inputs = labelled.inputs;
+        data.labels = labelled.labels;
+      }
+    } else if (extension == ".npy") {
       data.inputs = load_npy_features(options.input);
     } else if (extension == ".csv") {
       data.inputs = load_csv_features(options.input);
     } else {
-      fail("--input {}: expected a .npy or a .csv of inputs", options.input);
+      fail("--input {}: expected a .npy or a .csv of inputs, or a folder of images", options.input);
     }
     // The same shape per sample as the training inputs, and the run's normalisation.
     const auto expected = train.sample_shape();
@@ -77,8 +93,10 @@ int64_t predict_run(const PredictOptions& options) {
   }
   auto [probability, predicted] = probabilities.max(1);
   const bool labelled = data.labels.defined() && data.labels.numel() == data.inputs.size(0);
-  std::string csv = labelled ? "index,predicted,predicted_name,probability,label,label_name\n"
-                             : "index,predicted,predicted_name,probability\n";
+  // A folder input's rows start with the image's path instead of the index.
+  std::string csv = std::string(paths.empty() ? "index" : "path") +
+                    (labelled ? ",predicted,predicted_name,probability,label,label_name\n"
+                              : ",predicted,predicted_name,probability\n");
   const torch::Tensor probability_cpu = probability.contiguous();
   const torch::Tensor predicted_cpu = predicted.contiguous();
   auto p = probability_cpu.accessor<float, 1>();
@@ -87,7 +105,8 @@ int64_t predict_run(const PredictOptions& options) {
   auto l = labels.accessor<int64_t, 1>();
   for (int64_t i = 0; i < data.inputs.size(0); ++i) {
     const int64_t c = k[i];
-    csv += fmt::format("{},{},{},{:.6f}", i, c, field(class_name(train, c)), p[i]);
+    csv += fmt::format("{},{},{},{:.6f}", paths.empty() ? std::to_string(i) : field(paths[i]), c,
+                       field(class_name(train, c)), p[i]);
     if (labelled) {
       const int64_t y = l[i];
       csv += fmt::format(",{},{}", y, field(class_name(train, y)));

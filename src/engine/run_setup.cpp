@@ -168,9 +168,10 @@ std::string resolve_without_data(Config& config) {
     return resolve_adaptation_config(config);
   }
   TrainSettings settings = read_train_settings(config);
-  DataOptions::from_config(config);
+  const DataOptions data = DataOptions::from_config(config);
   const NoiseSetup noise = NoiseSetup::from_config(config, settings.seed);
   Dataset fake;
+  fake.name = data.name;  // presets keyed by the data set (DivideMix's) resolve as in a run
   fake.inputs = torch::zeros({2, 1, 28, 28});
   fake.labels = torch::tensor({0, 1}, torch::kInt64);
   fake.num_classes = 10;
@@ -181,6 +182,12 @@ std::string resolve_without_data(Config& config) {
   context.epochs = settings.epochs;
   context.device = torch::kCPU;
   context.noise_rate = noise.rate;
+  // "auto" options resolve as in a run (they stay "auto"), without estimating anything.
+  std::optional<bool> simulated_asymmetric;
+  if (noise.model) {
+    simulated_asymmetric = is_class_dependent_noise(config.get_optional<std::string>("noise.type").value_or("none"));
+  }
+  context.noise_source = NoiseSource::resolve_only(noise.model ? noise.rate : std::nullopt, simulated_asymmetric);
   make_method(context, config);
   return config.resolved_toml();
 }

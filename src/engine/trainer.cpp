@@ -1,6 +1,5 @@
 #include "winnow/engine/trainer.h"
 
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -17,6 +16,7 @@
 #include "winnow/estimate/score.h"
 #include "winnow/eval/metrics.h"
 #include "winnow/report/files.h"
+#include "winnow/report/progress.h"
 #include "winnow/report/samples.h"
 #include "winnow/report/state_dict.h"
 #include "winnow/dist/data_parallel.h"
@@ -113,6 +113,25 @@ int64_t best_index(const nlohmann::ordered_json& metrics, const char* key, bool 
     }
   }
   return best;
+}
+
+// The final model's test confusion matrix, rows the true class and columns the predicted
+// one (`winnow report` draws it). Every rank takes part: map_batches shards the pass.
+nlohmann::json test_confusion(Method& method, const Dataset& test, const TrainSettings& settings) {
+  torch::NoGradGuard no_grad;
+  method.set_training(false);
+  auto predicted = map_batches(test.inputs, settings.eval_batch_size, settings.device,
+                               [&](const torch::Tensor& x) { return method.predict(x); })
+                       .argmax(1)
+                       .to(torch::kCPU);
+  method.set_training(true);
+  const int64_t k = test.num_classes;
+  auto counts = torch::bincount(test.labels * k + predicted, {}, k * k).reshape({k, k}).contiguous();
+  nlohmann::json rows = nlohmann::json::array();
+  for (int64_t i = 0; i < k; ++i) {
+    rows.push_back(std::vector<int64_t>(counts[i].data_ptr<int64_t>(), counts[i].data_ptr<int64_t>() + k));
+  }
+  return rows;
 }
 
 nlohmann::ordered_json summarize(const RunSetup& run, const TrainerState& state, Config& config) {
@@ -240,16 +259,13 @@ RunResult run_training(Config& config, const RunOptions& options) {
 
   Batcher batcher(run->data.train, settings.batch_size, /*shuffle=*/true,
                   derive_seed(settings.seed, kBatchStream), /*drop_last=*/false, run->data.augment);
-  // On a terminal, a progress line redrawn in place; in logs, one line per epoch only.
-  const bool terminal = progress && ::isatty(STDOUT_FILENO);
-  if (terminal) {
+  // On a terminal, a bar over the epoch's batches redrawn in place; in logs, one line per epoch.
+  ProgressBar bar("epoch", 1, progress);
+  if (progress && ProgressBar::on_terminal()) {
     batcher.set_progress([&](int64_t done, int64_t total) {
-      if (done % 10 != 0 && done != total) return;
-      const int width = 30;
-      const int filled = static_cast<int>(width * done / std::max<int64_t>(total, 1));
-      fmt::print("\r  epoch {:>3}/{} [{}{}] {}/{}", state.epochs_done + 1, settings.epochs,
-                 std::string(filled, '#'), std::string(width - filled, '.'), done, total);
-      std::fflush(stdout);
+      bar.set_label(fmt::format("epoch {:>3}/{}", state.epochs_done + 1, settings.epochs));
+      bar.set_total(total);
+      bar.update(done);
     });
   }
   int64_t epochs_this_call = 0;
@@ -312,15 +328,11 @@ RunResult run_training(Config& config, const RunOptions& options) {
       save_checkpoint(out_dir, *run->method, state);
       write_metrics_jsonl(out_dir, state.metrics);
     }
-    if (progress) {
-      if (terminal) fmt::print("\r\033[K");
-      fmt::print("epoch {:>3}/{}  loss {}  train {}  val {:6.2f}%  test {:6.2f}%  {:.1f}s\n", epoch + 1,
-                 settings.epochs, cell(metric(line, "train_loss"), "{:.4f}", 6),
-                 cell(metric(line, "train_accuracy"), "{:6.2f}%", 7), val.accuracy, test.accuracy, seconds);
-      std::fflush(stdout);
-    }
-    if (state.stopped_early && progress) {
-      fmt::print("early stop: {} has not improved for {} epochs\n", settings.monitor, settings.patience);
+    bar.line(fmt::format("epoch {:>3}/{}  loss {}  train {}  val {:6.2f}%  test {:6.2f}%  {:.1f}s", epoch + 1,
+                         settings.epochs, cell(metric(line, "train_loss"), "{:.4f}", 6),
+                         cell(metric(line, "train_accuracy"), "{:6.2f}%", 7), val.accuracy, test.accuracy, seconds));
+    if (state.stopped_early) {
+      bar.line(fmt::format("early stop: {} has not improved for {} epochs", settings.monitor, settings.patience));
     }
     if (options.stop_after_epochs > 0 && ++epochs_this_call >= options.stop_after_epochs) break;
   }
@@ -329,6 +341,8 @@ RunResult run_training(Config& config, const RunOptions& options) {
   result.out_dir = out_dir;
   if (state.epochs_done == 0) return result;
   auto summary = summarize(*run, state, config);
+  if (!run->data.train.class_names.empty()) summary["class_names"] = run->data.train.class_names;
+  if (run->data.test) summary["test_confusion"] = test_confusion(*run->method, *run->data.test, run->settings);
   // Per-sample suspicion and, where the truth is known, how well it finds the wrong labels.
   SampleScores scores = run->method->score_samples(run->data.train);
   if (!main_rank) {

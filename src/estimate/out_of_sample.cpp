@@ -9,6 +9,7 @@
 #include "winnow/eval/metrics.h"
 #include "winnow/methods/method.h"
 #include "winnow/report/files.h"
+#include "winnow/report/progress.h"
 
 namespace winnow {
 namespace fs = std::filesystem;
@@ -63,7 +64,13 @@ Snapshot fit_and_predict(const Dataset& fit, const Dataset& val, const Dataset& 
   double best = -std::numeric_limits<double>::infinity();
   Snapshot snapshot;
   torch::Tensor sum;
-  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
+  // On a terminal, a bar over all of this fit's batches; in logs, one line per epoch.
+  ProgressBar bar(label, options.epochs * batcher.batches_per_epoch(), options.progress);
+  int64_t epoch = 0;
+  if (options.progress && ProgressBar::on_terminal()) {
+    batcher.set_progress([&](int64_t done, int64_t total) { bar.update(epoch * total + done); });
+  }
+  for (; epoch < options.epochs; ++epoch) {
     torch::manual_seed(derive_seed(seed, kFitEpochStream, static_cast<uint64_t>(epoch)));
     batcher.begin_epoch(epoch);
     method->set_training(true);
@@ -90,12 +97,9 @@ Snapshot fit_and_predict(const Dataset& fit, const Dataset& val, const Dataset& 
       snapshot.probs = softmax_all(*method, target.inputs, options);
       snapshot.epoch = epoch + 1;
     }
-    if (options.progress) {
-      fmt::print("  {} epoch {:>3}/{}{}\n", label, epoch + 1, options.epochs,
-                 by_val ? fmt::format("  noisy val {:6.2f}%{}", accuracy, snapshot.epoch == epoch + 1 ? " *" : "")
-                        : std::string());
-      std::fflush(stdout);
-    }
+    bar.line(fmt::format("  {} epoch {:>3}/{}{}", label, epoch + 1, options.epochs,
+                         by_val ? fmt::format("  noisy val {:6.2f}%{}", accuracy, snapshot.epoch == epoch + 1 ? " *" : "")
+                                : std::string()));
   }
   return snapshot;
 }

@@ -32,7 +32,7 @@ void write_samples_csv(const std::string& path, const Dataset& train, const torc
     const int64_t i = order_v[rank];
     fmt::format_to(std::back_inserter(out), "{},{},{},", rank + 1, index_v[i], given_v[i]);
     if (truth) fmt::format_to(std::back_inserter(out), "{},{},", true_v[i], int(true_v[i] != given_v[i]));
-    fmt::format_to(std::back_inserter(out), "{},{:.6f},{}\n", predicted_v[i], clean_v[i], int(suspect_v[i]));
+    fmt::format_to(std::back_inserter(out), "{},{:.6g},{}\n", predicted_v[i], clean_v[i], int(suspect_v[i]));
   }
   atomic_write_text(path, fmt::to_string(out));
 }

@@ -45,6 +45,37 @@ Dataset load_npy(const std::string& features_path, const std::string& labels_pat
 // The features of load_npy alone (an unlabelled set).
 torch::Tensor load_npy_features(const std::string& features_path);
 
+// Image folders: every image stb_image reads (PNG, JPEG, BMP, GIF, TGA, PGM/PPM), decoded in
+// parallel, scaled to [0, 1] like the IDX loader and shaped [N, C, H, W]; labels are int64 [N].
+// `path` is either
+//   - a folder with one subfolder per class: class names are the subfolder names in byte order,
+//     the label is the index in that list; images are the files ending .png .jpg .jpeg .bmp .gif
+//     .tga .pgm .ppm (any case), sorted by class then file name; other files, and names starting
+//     with '.', are skipped; or
+//   - a list file of lines `<path> <label>` (a space, tab or comma before the label, which is
+//     the last field): paths relative to the list file's folder; labels all integers, or else
+//     class names (classes: the sorted set of names); blank lines and # comments skipped.
+//     Samples keep the file's order.
+struct ImageFolderOptions {
+  int64_t channels = 0;    // 1, 3, or 0: 1 when every image is grey, else 3 (grey replicated)
+  int64_t image_size = 0;  // N: every image resized to N x N (bilinear); 0: all the same size
+  int64_t num_classes = 0; // integer labels: 0 means max label + 1; class names: must agree
+  std::string cache;       // a folder for the decoded pixels, keyed by the files' sizes and mtimes
+};
+Dataset load_image_folder(const std::string& path, const ImageFolderOptions& options = {},
+                          std::vector<std::string>* paths = nullptr);
+// A split of `train`'s data set (its test split): labels use the training class indices (a
+// folder must have exactly the training classes, a list's names must be among them), channels
+// and num_classes are the training set's, and samples must have its shape. `paths` (when given)
+// receives each sample's image file.
+Dataset load_image_folder_like(const std::string& path, const Dataset& train, const ImageFolderOptions& options = {},
+                               std::vector<std::string>* paths = nullptr);
+// The images directly inside `folder` (unlabelled), sorted by file name: [N, C, H, W].
+torch::Tensor load_image_files(const std::string& folder, const ImageFolderOptions& options = {},
+                               std::vector<std::string>* paths = nullptr);
+// True when `folder` is a folder that directly holds image files (a flat, unlabelled folder).
+bool holds_images(const std::string& folder);
+
 // Replaces data.labels by labels read from `path` (one integer per line, or a .npy), keeping
 // the previous labels as data.true_labels when `keep_as_truth` is set: how a user brings
 // their own noisy labels for a data set whose clean labels are known.

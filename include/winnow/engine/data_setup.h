@@ -18,11 +18,13 @@ struct DataOptions {
   std::string name = "fashion-mnist";  // a named data set, or "custom"
   std::string root;                    // folder of a named data set ("": its default)
   // custom data
-  std::string format = "csv";          // idx, cifar, csv, npy
+  std::string format = "csv";          // idx, cifar, csv, npy, folder
   std::string train, train_labels, test, test_labels;
   int64_t num_classes = 0;
   CsvOptions csv;
   bool cifar100 = false;
+  // folder: data.channels (0: auto), data.image_size (0: keep), data.cache ("": off)
+  ImageFolderOptions images;
   // the user's own noisy labels for the training file (its labels become the truth)
   std::string noisy_labels;
   int64_t subset = 0;                  // random subset of the training file; 0: all
