@@ -2,6 +2,7 @@
 // winnow::Error becomes one clear line on stderr and exit status 1.
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -9,6 +10,7 @@
 
 #include "winnow/adapt/adaptation.h"
 #include "winnow/core/error.h"
+#include "winnow/core/interrupt.h"
 #include "winnow/dist/launch.h"
 #include "winnow/dist/process_group.h"
 #include "winnow/engine/adapt_run.h"
@@ -194,6 +196,9 @@ void cmd_list() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) makes writes fail with EFBIG, reported with the path,
+  // instead of killing the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"winnow: train neural networks on data with wrong labels, and find the wrong labels"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("winnow ") + WINNOW_VERSION);
@@ -276,6 +281,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    // Training and inspection stop at the next batch on Ctrl-C / SIGTERM, naming the last
+    // checkpoint (core/interrupt.h); a second signal ends the process at once.
+    if (train->parsed() || inspect->parsed()) winnow::install_interrupt_handlers();
     if (train->parsed()) {
       // A worker of a multi-process job (RANK, WORLD_SIZE, ... from `--nproc` or torchrun) joins
       // the job before anything else, so a failure on any rank breaks the others' connections.
@@ -339,6 +347,9 @@ int main(int argc, char** argv) {
     if (noise->parsed()) return cmd_noise(config_path, overrides, out);
     cmd_list();
     return 0;
+  } catch (const winnow::Interrupted& e) {
+    fmt::print(stderr, "winnow: {}{}\n", rank_prefix(), e.what());
+    return 128 + e.signal();
   } catch (const winnow::Error& e) {
     fmt::print(stderr, "winnow: {}error: {}\n", rank_prefix(), e.what());
     return 1;

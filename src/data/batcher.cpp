@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "winnow/core/error.h"
+#include "winnow/core/interrupt.h"
 
 namespace winnow {
 namespace {
@@ -113,6 +114,8 @@ void Batcher::begin_epoch(int64_t epoch) {
 
 bool Batcher::next(Batch& batch) {
   require(order_.defined(), "Batcher::next called before begin_epoch");
+  // A batch boundary is the safe point at which a SIGINT / SIGTERM stops training.
+  throw_if_interrupted();
   const int64_t n = order_.size(0);
   const int64_t end = std::min(position_ + batch_size_, n);
   if (position_ >= n || (drop_last_ && end - position_ < batch_size_)) return false;

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <unordered_map>
 
@@ -25,6 +26,7 @@
 
 #include "winnow/core/error.h"
 #include "winnow/data/loaders.h"
+#include "winnow/report/files.h"
 
 namespace winnow {
 namespace fs = std::filesystem;
@@ -398,21 +400,14 @@ void write_cache(const std::string& file, uint64_t key, const torch::Tensor& pix
   std::error_code ec;
   fs::create_directories(fs::path(file).parent_path(), ec);
   require(!ec, "image cache: cannot create the folder '{}': {}", fs::path(file).parent_path().string(), ec.message());
-  const std::string temporary = file + ".tmp-" + std::to_string(::getpid());
+  // Serialised in memory, then written atomically with the system's reason on failure:
+  // LibTorch's file writer would finish the zip in a destructor, where a full disk terminates.
+  std::ostringstream bytes;
+  torch::save(std::vector<torch::Tensor>{key_tensor(key, pixels.size(0)), pixels}, bytes);
   try {
-    torch::save(std::vector<torch::Tensor>{key_tensor(key, pixels.size(0)), pixels}, temporary);
-  } catch (const c10::Error& e) {
-    fs::remove(temporary, ec);
-    fail("image cache: cannot write '{}': {}", temporary, e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    fs::remove(temporary, ec);
-    fail("image cache: cannot write '{}': {}", temporary, e.what());
-  }
-  fs::rename(temporary, file, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    fail("image cache: cannot rename '{}' to '{}': {}", temporary, file, ec.message());
+    atomic_write_text(file, bytes.str());
+  } catch (const Error& e) {
+    fail("image cache: {}", e.what());
   }
 }
 

@@ -11,6 +11,7 @@
 #include "winnow/core/error.h"
 #include "winnow/engine/checkpoint.h"
 #include "winnow/engine/run_folder.h"
+#include "winnow/engine/run_lock.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/eval/cluster_quality.h"
 #include "winnow/eval/retrieval.h"
@@ -233,6 +234,7 @@ nlohmann::ordered_json summarize(const AdaptSetup& setup, const AdaptationMethod
 RunResult run_adaptation(Config& config, const RunOptions& options) {
   AdaptSetup setup = read_setup(config);
   const std::string out_dir = options.out_dir.empty() ? default_run_dir(setup.method) : options.out_dir;
+  const RunLock lock(out_dir);  // one writer per run folder (engine/run_lock.h)
   if (!options.resume) {
     require(!has_checkpoint(out_dir),
             "{} already holds a run (checkpoint/trainer.json); continue it with --resume {} or choose another --out",

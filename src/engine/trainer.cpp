@@ -8,10 +8,12 @@
 
 #include "winnow/adapt/adaptation.h"
 #include "winnow/core/error.h"
+#include "winnow/core/interrupt.h"
 #include "winnow/engine/adapt_run.h"
 #include "winnow/engine/checkpoint.h"
 #include "winnow/engine/early_stopping.h"
 #include "winnow/engine/run_folder.h"
+#include "winnow/engine/run_lock.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/estimate/score.h"
 #include "winnow/eval/metrics.h"
@@ -205,6 +207,9 @@ RunResult run_training(Config& config, const RunOptions& options) {
   const bool main_rank = dist::is_main();
   std::string out_dir = options.out_dir.empty() ? default_run_dir(config.get<std::string>("method.name", "standard")) : options.out_dir;
   out_dir = dist::broadcast_string(out_dir, "run folder");
+  // One writer per run folder (engine/run_lock.h), held until this function returns.
+  std::optional<RunLock> lock;
+  if (main_rank) lock.emplace(out_dir);
   if (!options.resume && main_rank) {
     require(!has_checkpoint(out_dir),
             "{} already holds a run (checkpoint/trainer.json); continue it with --resume {} or "
@@ -269,72 +274,83 @@ RunResult run_training(Config& config, const RunOptions& options) {
     });
   }
   int64_t epochs_this_call = 0;
-  while (state.epochs_done < settings.epochs && !state.stopped_early) {
-    const int64_t epoch = state.epochs_done;
-    // Every random draw of an epoch (dropout, peer samples, batches, augmentation) comes from
-    // streams seeded by (seed, epoch): a resumed run replays the same numbers.
-    torch::manual_seed(derive_seed(settings.seed, kEpochStream, static_cast<uint64_t>(epoch)));
-    batcher.begin_epoch(epoch);
-    run->method->set_training(true);
-    const auto start = std::chrono::steady_clock::now();
-    const auto communication_before = dist::communication_stats();
-    EpochLog log = run->method->train_epoch(epoch, batcher);
-    const auto communication = dist::communication_stats();
-    // The ranks' logs describe their own shards: the run's line holds their means. The batch
-    // norm statistics are averaged so that every rank evaluates the same model.
-    log = average_log(log);
-    dist::average_buffers(networks);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    state.train_seconds += seconds;
-    state.samples_trained += run->data.train.size();
+  try {
+    while (state.epochs_done < settings.epochs && !state.stopped_early) {
+      const int64_t epoch = state.epochs_done;
+      // Every random draw of an epoch (dropout, peer samples, batches, augmentation) comes from
+      // streams seeded by (seed, epoch): a resumed run replays the same numbers.
+      torch::manual_seed(derive_seed(settings.seed, kEpochStream, static_cast<uint64_t>(epoch)));
+      batcher.begin_epoch(epoch);
+      run->method->set_training(true);
+      const auto start = std::chrono::steady_clock::now();
+      const auto communication_before = dist::communication_stats();
+      EpochLog log = run->method->train_epoch(epoch, batcher);
+      const auto communication = dist::communication_stats();
+      // The ranks' logs describe their own shards: the run's line holds their means. The batch
+      // norm statistics are averaged so that every rank evaluates the same model.
+      log = average_log(log);
+      dist::average_buffers(networks);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      state.train_seconds += seconds;
+      state.samples_trained += run->data.train.size();
 
-    Evaluation val = evaluate(*run->method, run->data.val, settings);
-    std::vector<double> variant_accuracy;
-    Evaluation test = run->data.test
-                          ? evaluate_all_rules(*run->method, *run->data.test, settings, variant_accuracy)
-                          : Evaluation{};
-    nlohmann::ordered_json line;
-    line["epoch"] = epoch + 1;
-    for (const auto& [key, value] : log.values()) line[key] = json_number(value);
-    line["val_accuracy"] = json_number(val.accuracy);
-    line["val_loss"] = json_number(val.loss);
-    line["test_accuracy"] = json_number(test.accuracy);
-    if (run->data.test) {
-      const auto variants = run->method->prediction_variants();
-      require(variants.size() == variant_accuracy.size(),
-              "{}: predict_all_rules gave {} test-time rules besides predict(); prediction_variants() "
-              "names {}", run->method->describe(), variant_accuracy.size(), variants.size());
-      for (size_t v = 0; v < variants.size(); ++v) {
-        line["test_accuracy_" + variants[v]] = json_number(variant_accuracy[v]);
+      Evaluation val = evaluate(*run->method, run->data.val, settings);
+      std::vector<double> variant_accuracy;
+      Evaluation test = run->data.test
+                            ? evaluate_all_rules(*run->method, *run->data.test, settings, variant_accuracy)
+                            : Evaluation{};
+      nlohmann::ordered_json line;
+      line["epoch"] = epoch + 1;
+      for (const auto& [key, value] : log.values()) line[key] = json_number(value);
+      line["val_accuracy"] = json_number(val.accuracy);
+      line["val_loss"] = json_number(val.loss);
+      line["test_accuracy"] = json_number(test.accuracy);
+      if (run->data.test) {
+        const auto variants = run->method->prediction_variants();
+        require(variants.size() == variant_accuracy.size(),
+                "{}: predict_all_rules gave {} test-time rules besides predict(); prediction_variants() "
+                "names {}", run->method->describe(), variant_accuracy.size(), variants.size());
+        for (size_t v = 0; v < variants.size(); ++v) {
+          line["test_accuracy_" + variants[v]] = json_number(variant_accuracy[v]);
+        }
       }
-    }
-    line["epoch_seconds"] = seconds;
-    if (dist::world_size() > 1) {
-      // Rank 0's time waiting in the training step's collectives, and what it sent into them.
-      line["communication_seconds"] = communication.seconds - communication_before.seconds;
-      line["all_reduce_megabytes"] = (communication.all_reduce_bytes - communication_before.all_reduce_bytes) / 1e6;
-    }
-    state.metrics.push_back(line);
-    state.epochs_done = epoch + 1;
+      line["epoch_seconds"] = seconds;
+      if (dist::world_size() > 1) {
+        // Rank 0's time waiting in the training step's collectives, and what it sent into them.
+        line["communication_seconds"] = communication.seconds - communication_before.seconds;
+        line["all_reduce_megabytes"] = (communication.all_reduce_bytes - communication_before.all_reduce_bytes) / 1e6;
+      }
+      state.metrics.push_back(line);
+      state.epochs_done = epoch + 1;
 
-    if (settings.patience > 0) {
-      // Replayed from the metrics so that a resumed run decides exactly as an unbroken one.
-      EarlyStopping stopping(settings.patience, settings.monitor == "val_loss");
-      for (const auto& past : state.metrics) {
-        state.stopped_early = stopping.update(past["epoch"].get<int64_t>(), metric(past, settings.monitor.c_str()));
+      if (settings.patience > 0) {
+        // Replayed from the metrics so that a resumed run decides exactly as an unbroken one.
+        EarlyStopping stopping(settings.patience, settings.monitor == "val_loss");
+        for (const auto& past : state.metrics) {
+          state.stopped_early = stopping.update(past["epoch"].get<int64_t>(), metric(past, settings.monitor.c_str()));
+        }
       }
+      if (main_rank) {
+        save_checkpoint(out_dir, *run->method, state);
+        write_metrics_jsonl(out_dir, state.metrics);
+      }
+      bar.line(fmt::format("epoch {:>3}/{}  loss {}  train {}  val {:6.2f}%  test {:6.2f}%  {:.1f}s", epoch + 1,
+                           settings.epochs, cell(metric(line, "train_loss"), "{:.4f}", 6),
+                           cell(metric(line, "train_accuracy"), "{:6.2f}%", 7), val.accuracy, test.accuracy, seconds));
+      if (state.stopped_early) {
+        bar.line(fmt::format("early stop: {} has not improved for {} epochs", settings.monitor, settings.patience));
+      }
+      if (options.stop_after_epochs > 0 && ++epochs_this_call >= options.stop_after_epochs) break;
     }
-    if (main_rank) {
-      save_checkpoint(out_dir, *run->method, state);
-      write_metrics_jsonl(out_dir, state.metrics);
-    }
-    bar.line(fmt::format("epoch {:>3}/{}  loss {}  train {}  val {:6.2f}%  test {:6.2f}%  {:.1f}s", epoch + 1,
-                         settings.epochs, cell(metric(line, "train_loss"), "{:.4f}", 6),
-                         cell(metric(line, "train_accuracy"), "{:6.2f}%", 7), val.accuracy, test.accuracy, seconds));
-    if (state.stopped_early) {
-      bar.line(fmt::format("early stop: {} has not improved for {} epochs", settings.monitor, settings.patience));
-    }
-    if (options.stop_after_epochs > 0 && ++epochs_this_call >= options.stop_after_epochs) break;
+  } catch (const Interrupted& interrupted) {
+    // Every finished epoch was checkpointed when it ended; the one under way is dropped.
+    const std::string where =
+        state.epochs_done > 0
+            ? fmt::format("the checkpoint of epoch {} is in {}/checkpoint; continue with `winnow train --resume {}`",
+                          state.epochs_done, out_dir, out_dir)
+            : std::string("no epoch had finished, so there is nothing to resume");
+    throw Interrupted(interrupted.signal(), fmt::format("{} during epoch {} of {}: {}", interrupted.what(),
+                                                        state.epochs_done + 1, settings.epochs, where));
   }
 
   RunResult result;

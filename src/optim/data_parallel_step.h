@@ -2,10 +2,12 @@
 // Every optimizer made by name is wrapped so that its step first averages the gradients across
 // the processes of a multi-process run (dist/data_parallel.h), the step DDP's reducer prepares:
 // methods call zero_grad / backward / step as in one process and get the global-batch step.
-// In one process the wrapper adds nothing but a check of the world size.
+// In one process the wrapper adds nothing but a check of the world size. It also writes the
+// state with stable keys (stable_archive.h), so that identical runs write identical bytes.
 #include <torch/torch.h>
 
 #include "closure.h"
+#include "stable_archive.h"
 #include "winnow/dist/data_parallel.h"
 #include "winnow/dist/process_group.h"
 
@@ -29,6 +31,8 @@ class DataParallelStep final : public Base {
     Base::step(nullptr);
     return loss;
   }
+
+  void save(torch::serialize::OutputArchive& archive) const override { save_with_stable_keys(*this, archive); }
 };
 
 }  // namespace winnow::detail

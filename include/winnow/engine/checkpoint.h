@@ -1,8 +1,11 @@
 #pragma once
 // Checkpoints: checkpoint/state-<epoch>.pt holds the method's state (weights, optimizer
-// moments, per-sample state); checkpoint/trainer.json names that file and holds the epoch
-// count, the metrics so far and the training time. Each file is written atomically and
-// trainer.json last, so a run killed at any moment leaves a consistent last checkpoint.
+// moments with position-based keys, per-sample state); checkpoint/trainer.json names that file
+// and holds the epoch count and the metrics so far; checkpoint/timing.json holds what was
+// measured by the clock (training time, per-epoch seconds). The state file and trainer.json
+// are byte-identical for identical runs and for a run killed (even with -9) and resumed; only
+// timing.json differs. Each file is written atomically (and synced) and trainer.json last, so
+// a run killed at any moment leaves a consistent last checkpoint.
 #include <cstdint>
 #include <string>
 
