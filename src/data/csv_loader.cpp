@@ -14,9 +14,11 @@
 namespace winnow {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+using detail::trim;
+
+// A field: trimmed, and without the quotes of a quoted field.
+std::string_view trim_field(std::string_view s) {
+  s = trim(s);
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   return s;
 }
@@ -26,7 +28,7 @@ void split_fields(std::string_view line, char delimiter, std::vector<std::string
   size_t start = 0;
   while (true) {
     const size_t end = line.find(delimiter, start);
-    fields.push_back(trim(line.substr(start, end == std::string_view::npos ? end : end - start)));
+    fields.push_back(trim_field(line.substr(start, end == std::string_view::npos ? end : end - start)));
     if (end == std::string_view::npos) return;
     start = end + 1;
   }
@@ -50,6 +52,10 @@ int64_t resolve_label_column(const CsvOptions& options, const std::vector<std::s
   if (parse_double(options.label_column, number)) {
     require(number == std::floor(number), "'{}': label_column '{}' is not an integer index", path,
             options.label_column);
+    // Checked before the conversion, which is undefined for doubles beyond int64.
+    require(std::fabs(number) <= static_cast<double>(width),
+            "'{}': label_column {} is out of range for {} columns (allowed {} to {})", path, options.label_column,
+            width, -width, width - 1);
     const auto index = static_cast<int64_t>(number);
     const int64_t resolved = index < 0 ? width + index : index;
     require(resolved >= 0 && resolved < width,

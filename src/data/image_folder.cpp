@@ -24,6 +24,7 @@
 
 #include <fmt/ranges.h>
 
+#include "data/io.h"
 #include "winnow/core/error.h"
 #include "winnow/data/loaders.h"
 #include "winnow/report/files.h"
@@ -31,6 +32,9 @@
 namespace winnow {
 namespace fs = std::filesystem;
 namespace {
+
+using detail::for_each_line;
+using detail::trim;
 
 constexpr int64_t kCacheVersion = 1;
 
@@ -115,12 +119,6 @@ ImageList list_class_folders(const std::string& root) {
   return list;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 bool parse_integer(std::string_view text, int64_t& value) {
   const auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   return error == std::errc() && stop == text.data() + text.size();
@@ -134,14 +132,8 @@ ImageList read_image_list(const std::string& file) {
   require(in.good(), "cannot open '{}': {}", file, std::strerror(errno));
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const fs::path base = fs::path(file).parent_path();
-  std::string_view rest(text);
-  int64_t line_number = 0;
-  while (!rest.empty()) {
-    const size_t end = rest.find('\n');
-    const std::string_view line = trim(rest.substr(0, end));
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    ++line_number;
-    if (line.empty() || line.front() == '#') continue;
+  for_each_line(text, [&](int64_t line_number, std::string_view line) {
+    if (line.empty() || line.front() == '#') return;
     // The label is the last field; the path is everything before it (it may hold spaces).
     const size_t cut = line.find_last_of(" \t,");
     std::string_view path = cut == std::string_view::npos ? std::string_view() : trim(line.substr(0, cut));
@@ -157,7 +149,7 @@ ImageList read_image_list(const std::string& file) {
     list.paths.push_back(image.string());
     list.label_text.emplace_back(label);
     list.lines.push_back(line_number);
-  }
+  });
   require(!list.paths.empty(), "'{}': no images listed (expected lines '<image path> <label>')", file);
   list.integer_labels = true;
   int64_t ignored = 0;

@@ -1,5 +1,6 @@
 #include "data/io.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -79,24 +80,45 @@ void GzReader::expect_end(const std::string& what) {
 }
 
 std::string GzReader::read_rest() {
+  // Straight into the result, in chunks that start at what is left on disk (all of a raw file
+  // in one read, so a small file costs no 1 MiB buffer) and double while gzip data inflates.
+  constexpr size_t kMinChunk = size_t{4} << 10;
+  constexpr size_t kMaxChunk = size_t{64} << 20;
+  const uint64_t left = file_size_ > offset_ ? file_size_ - offset_ + 1 : 0;
+  size_t chunk = static_cast<size_t>(std::clamp<uint64_t>(left, kMinChunk, kMaxChunk));
   std::string text;
-  std::string chunk(1 << 20, '\0');
   while (true) {
-    const size_t got = read(chunk.data(), chunk.size());
-    text.append(chunk.data(), got);
-    if (got < chunk.size()) break;
+    const size_t start = text.size();
+    text.resize(start + chunk);
+    const size_t got = read(text.data() + start, chunk);
+    text.resize(start + got);
+    if (got < chunk) break;
+    chunk = std::min(chunk * 2, kMaxChunk);
   }
   return text;
 }
 
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
 int64_t checked_numel(const std::vector<int64_t>& dims, const std::string& path) {
-  int64_t total = 1;
+  // The product of the non-zero dimensions must fit too: a tensor with a zero dimension holds
+  // no element, but its strides are still the products of the others (torch rejects them).
+  int64_t nonzero = 1;
+  bool empty = false;
   for (int64_t d : dims) {
     require(d >= 0, "'{}': negative dimension {} in the header", path, d);
-    if (d != 0 && total > INT64_MAX / d) fail("'{}': the header's dimensions overflow 64 bits", path);
-    total *= d;
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonzero > INT64_MAX / d) fail("'{}': the header's dimensions overflow 64 bits", path);
+    nonzero *= d;
   }
-  return total;
+  return empty ? 0 : nonzero;
 }
 
 void require_finite(const torch::Tensor& x, const std::string& path) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace winnow::detail {
@@ -42,7 +43,23 @@ class GzReader {
   uint64_t file_size_ = 0;  // on disk, compressed or not
 };
 
-// Product of `dims`; throws, naming `path`, when it overflows int64 or a dimension is negative.
+// `s` without leading blanks and tabs, nor trailing blanks, tabs and carriage returns.
+std::string_view trim(std::string_view s);
+
+// Calls f(line_number, line) for every line of `text`: numbers from 1, lines trimmed (a
+// missing final newline and Windows line ends are fine).
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
+  int64_t line_number = 0;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    f(++line_number, trim(text.substr(0, end)));
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+  }
+}
+
+// Product of `dims`; throws, naming `path`, when a dimension is negative or the product of the
+// non-zero dimensions overflows int64 (a shape torch could not stride).
 int64_t checked_numel(const std::vector<int64_t>& dims, const std::string& path);
 
 // Throws unless every value of `x` (a floating tensor) is finite; names the file, the first

@@ -15,12 +15,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 torch::Tensor read_npy_labels(const std::string& path) {
   auto array = read_npy(path);
   if (array.dim() == 2 && array.size(1) == 1) array = array.squeeze(1);
@@ -47,20 +41,14 @@ torch::Tensor read_text_labels(const std::string& path) {
   GzReader in(path);
   const std::string text = in.read_rest();
   std::vector<int64_t> labels;
-  std::string_view rest(text);
-  int64_t line_number = 0;
-  while (!rest.empty()) {
-    const size_t end = rest.find('\n');
-    const std::string_view line = trim(rest.substr(0, end));
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    ++line_number;
-    if (line.empty()) continue;
+  for_each_line(text, [&](int64_t line_number, std::string_view line) {
+    if (line.empty()) return;
     int64_t label = -1;
     const auto [stop, error] = std::from_chars(line.data(), line.data() + line.size(), label);
     require(error == std::errc() && stop == line.data() + line.size() && label >= 0,
             "'{}': line {}: '{}' is not a non-negative integer label", path, line_number, line);
     labels.push_back(label);
-  }
+  });
   require(!labels.empty(), "'{}': no labels (expected one integer per line)", path);
   return torch::tensor(labels, torch::kInt64);
 }

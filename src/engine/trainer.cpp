@@ -117,16 +117,23 @@ int64_t best_index(const nlohmann::ordered_json& metrics, const char* key, bool 
   return best;
 }
 
-// The final model's test confusion matrix, rows the true class and columns the predicted
-// one (`winnow report` draws it). Every rank takes part: map_batches shards the pass.
-nlohmann::json test_confusion(Method& method, const Dataset& test, const TrainSettings& settings) {
+// The class the method predicts for each row of `inputs` (eval mode, no augmentation). Every
+// rank of a multi-process run takes part: map_batches shards the pass.
+torch::Tensor predicted_classes(Method& method, const torch::Tensor& inputs, const TrainSettings& settings) {
   torch::NoGradGuard no_grad;
   method.set_training(false);
-  auto predicted = map_batches(test.inputs, settings.eval_batch_size, settings.device,
+  auto predicted = map_batches(inputs, settings.eval_batch_size, settings.device,
                                [&](const torch::Tensor& x) { return method.predict(x); })
                        .argmax(1)
                        .to(torch::kCPU);
   method.set_training(true);
+  return predicted;
+}
+
+// The final model's test confusion matrix, rows the true class and columns the predicted
+// one (`winnow report` draws it).
+nlohmann::json test_confusion(Method& method, const Dataset& test, const TrainSettings& settings) {
+  const auto predicted = predicted_classes(method, test.inputs, settings);
   const int64_t k = test.num_classes;
   auto counts = torch::bincount(test.labels * k + predicted, {}, k * k).reshape({k, k}).contiguous();
   nlohmann::json rows = nlohmann::json::array();
@@ -391,13 +398,7 @@ namespace {
 // despite the noise and `memorised` how many wrong labels it fitted (the quantity that rises
 // when CE overfits the noise, Arpit et al. 2017, and that robust methods keep low).
 nlohmann::ordered_json train_fit(Method& method, const Dataset& train, const TrainSettings& settings) {
-  torch::NoGradGuard no_grad;
-  method.set_training(false);
-  auto predicted = map_batches(train.inputs, settings.eval_batch_size, settings.device,
-                               [&](const torch::Tensor& x) { return method.predict(x); })
-                       .argmax(1)
-                       .to(torch::kCPU);
-  method.set_training(true);
+  const auto predicted = predicted_classes(method, train.inputs, settings);
   auto percent = [](const torch::Tensor& hits) {
     return hits.numel() ? json_number(100.0 * hits.sum().item<int64_t>() / hits.numel())
                         : json_number(std::numeric_limits<double>::quiet_NaN());
