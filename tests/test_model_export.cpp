@@ -5,9 +5,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "test_helpers.h"
+#include "winnow/data/batcher.h"
+#include "winnow/data/loaders.h"
 #include "winnow/engine/checkpoint.h"
 #include "winnow/engine/run_setup.h"
 #include "winnow/engine/trainer.h"
@@ -17,17 +20,41 @@
 using namespace winnow;
 using winnow_test::TempDir;
 
-class ModelExport : public ::testing::TestWithParam<std::string> {};
+// One model of winnow's registry: `model_toml` is appended to its [model] table and
+// `python_args` are winnow_torch.load's shape arguments besides num_classes.
+struct ExportCase {
+  std::string name;  // the test's name
+  std::string model;
+  int64_t samples;   // Fashion-MNIST training images (cnn9 and the ResNets: a few batches)
+  std::string model_toml;
+  std::string python_args;
+};
+
+// A failure names the case (gtest would print its bytes).
+void PrintTo(const ExportCase& c, std::ostream* out) { *out << c.name; }
+
+class ModelExport : public ::testing::TestWithParam<ExportCase> {};
 
 TEST_P(ModelExport, PyTorchLoadsModelPtAndComputesWinnowsLogits) {
-  const std::string model = GetParam();
+  const ExportCase c = GetParam();
   TempDir dir("export");
+  // The first Fashion-MNIST training images as a custom .npy data set: with no test split the
+  // run evaluates only its small validation split (the named data set's 10,000 test images,
+  // evaluated after the epoch and again for the confusion matrix, take minutes on one thread
+  // for cnn9 and the ResNets).
+  const auto fashion = load_named("fashion-mnist");
+  write_npy(dir / "train_x.npy", fashion.train.inputs.slice(0, 0, c.samples).contiguous());
+  write_npy(dir / "train_y.npy", fashion.train.labels.slice(0, 0, c.samples).contiguous());
   auto config = Config::from_string(fmt::format(R"(
 [data]
-name = "fashion-mnist"
-subset = 600
+name = "custom"
+format = "npy"
+train = "{}"
+train_labels = "{}"
+num_classes = 10
 [model]
 name = "{}"
+{}
 [method]
 name = "coteaching"
 forget_rate = 0.2
@@ -38,18 +65,21 @@ batch_size = 64
 threads = 1
 eval_batch_size = 256
 precision = "fp32"
-)", model));
+)", dir / "train_x.npy", dir / "train_y.npy", c.model, c.model_toml));
   RunOptions options;
   options.out_dir = dir / "run";
   options.progress = false;
   run_training(config, options);
   ASSERT_TRUE(std::filesystem::exists(dir / "run/model.pt"));
 
-  // winnow's logits on 32 test images, from the run's last checkpoint.
+  // winnow's logits on 32 test images (normalised as the run normalises), from the run's
+  // last checkpoint.
   Config saved = Config::from_file(dir / "run/config.toml");
   auto run = build_run(saved, {}, dir / "run");
   load_checkpoint(dir / "run", *run->method);
-  auto x = run->data.test->inputs.slice(0, 0, 32).contiguous();
+  Dataset probe = fashion.test.subset(torch::arange(32, torch::kInt64));
+  run->data.normalizer.apply(probe);
+  auto x = probe.inputs.contiguous();
   torch::Tensor logits;
   {
     torch::NoGradGuard no_grad;
@@ -59,7 +89,8 @@ precision = "fp32"
   write_npy(dir / "x.npy", x);
   write_npy(dir / "logits.npy", logits.contiguous());
 
-  const std::string shape = model == "mlp" ? "in_features=784, num_classes=10" : "num_classes=10";
+  const std::string shape = (c.model == "mlp" ? "in_features=784, num_classes=10" : "num_classes=10") +
+                            (c.python_args.empty() ? "" : ", " + c.python_args);
   const std::string script = fmt::format(
       "import sys; sys.path.insert(0, '{}/python'); import numpy as np, torch, winnow_torch\n"
       "state = torch.load('{}')\n"
@@ -69,17 +100,28 @@ precision = "fp32"
       "diff = float(np.abs(out - np.load('{}')).max())\n"
       "print('keys', sorted(state)[:3], 'max |diff|', diff)\n"
       "sys.exit(0 if diff < 1e-4 else 1)\n",
-      WINNOW_SOURCE_DIR, dir / "run/model.pt", dir / "run/model.pt", model, shape, dir / "x.npy", dir / "logits.npy");
+      WINNOW_SOURCE_DIR, dir / "run/model.pt", dir / "run/model.pt", c.model, shape, dir / "x.npy", dir / "logits.npy");
   {
     std::ofstream out(dir / "check.py");
     out << script;
   }
   const std::string command = "/usr/bin/python3 " + (dir / "check.py") + " > " + (dir / "check.txt") + " 2>&1";
   const int status = std::system(command.c_str());
-  EXPECT_EQ(status, 0) << winnow::read_text(dir / "check.txt");
+  const std::string output = winnow::read_text(dir / "check.txt");
+  EXPECT_EQ(status, 0) << output;
+  std::cout << c.name << ": " << output;
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, ModelExport, ::testing::Values("mlp", "cnn4"));
+// Every model of `winnow list`. cnn9's default 3x3 tail needs 28x28 inputs; its 1x1 tail
+// (model.tail_kernel = 1) is another architecture, so it has its own case.
+INSTANTIATE_TEST_SUITE_P(
+    Models, ModelExport,
+    ::testing::Values(ExportCase{"mlp", "mlp", 600, "", ""}, ExportCase{"cnn4", "cnn4", 600, "", ""},
+                      ExportCase{"lenet5", "lenet5", 600, "", ""}, ExportCase{"cnn9", "cnn9", 128, "", ""},
+                      ExportCase{"cnn9_tail1", "cnn9", 128, "tail_kernel = 1", "tail_kernel=1"},
+                      ExportCase{"resnet18", "resnet18", 128, "", ""},
+                      ExportCase{"preact_resnet18", "preact_resnet18", 128, "", ""}),
+    [](const ::testing::TestParamInfo<ExportCase>& info) { return info.param.name; });
 
 // `winnow predict`: on the run's test split its accuracy is the run's; on a file of raw inputs
 // (the same images, un-normalised) it gives the same predictions; a wrong shape is a clear error.
