@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package winnow needs. Idempotent: a second run does nothing
 # when everything is present. Works as root on a fresh Debian 12 machine (uses sudo otherwise).
+# `setup.sh --clang` also installs clang with its sanitizer and libFuzzer runtimes, which
+# `make sanitize` and `make fuzz` build with.
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,14 @@ packages=(
   python3-torch python3-numpy
   chromium
 )
+clang_packages=(clang libclang-rt-14-dev)
+
+for arg in "$@"; do
+  case "$arg" in
+    --clang) packages+=("${clang_packages[@]}") ;;
+    *) echo "setup.sh: unknown option '$arg' (allowed: --clang)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

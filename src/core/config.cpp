@@ -1,6 +1,9 @@
 #include "winnow/core/config.h"
 
+#include <algorithm>
+#include <functional>
 #include <sstream>
+#include <string_view>
 
 #include "winnow/core/error.h"
 
@@ -99,6 +102,39 @@ auto to_toml(const T& value) {
   }
 }
 
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points beyond
+// U+10FFFF): what a TOML string may hold.
+bool is_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      length = 2, code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3, code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4, code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    static constexpr uint32_t kSmallest[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace
 
 Config Config::from_file(const std::string& path) {
@@ -145,6 +181,9 @@ void Config::set_override(const std::string& assignment) {
   if (is_toml) {
     insert_path(table_, key, *parsed.get("v"));
   } else {
+    // A TOML string holds UTF-8 only: other bytes could not be written to the run's
+    // config.toml and read back unchanged on --resume.
+    require(is_utf8(value), "--set '{}': the value is not valid UTF-8 text", assignment);
     insert_path(table_, key, value);
   }
 }
@@ -256,8 +295,42 @@ std::string format_double(double v) {
   return text;
 }
 
+// A basic string with every control character escaped. toml++ writes a string holding a line
+// break as a multi-line literal string ('''...'''), and TOML drops a line break right after the
+// opening quotes when reading one back, so such a value would not read back unchanged.
+std::string quote_basic(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += fmt::format("\\u{:04X}", c);
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+bool has_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7F;
+  });
+}
+
 std::string format_value(const toml::node& node) {
   if (auto v = node.value_exact<double>()) return format_double(*v);
+  if (auto v = node.value_exact<std::string>(); v && has_control(*v)) return quote_basic(*v);
   if (const auto* array = node.as_array()) {
     std::vector<std::string> items;
     for (const auto& element : *array) items.push_back(format_value(element));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include <fmt/ranges.h>
 
 #include "data/io.h"
+#include "core/zip_check.h"
 #include "winnow/core/error.h"
 #include "winnow/data/loaders.h"
 #include "winnow/report/files.h"
@@ -257,8 +259,31 @@ std::string read_file(const std::string& path, std::string& out) {
 
 const stbi_uc* bytes_of(const std::string& s) { return reinterpret_cast<const stbi_uc*>(s.data()); }
 
+// Binary PGM/PPM (P5, P6) hold their pixels uncompressed after the header, and stb_image
+// decodes a file cut short without complaint (the missing pixels are left uninitialised): such a
+// file must hold at least the header's pixel bytes.
+// Returns the length of a binary PNM's header as stb_image reads it (magic; width, height and
+// maxval, each after whitespace or '#' comments, a missing number read as 0; then the one byte
+// after maxval), or 0 when `bytes` is not a binary PNM.
+size_t binary_pnm_header_bytes(const std::string& bytes) {
+  if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return 0;
+  size_t at = 2;
+  for (int field = 0; field < 3; ++field) {
+    while (at < bytes.size() && (std::isspace(static_cast<unsigned char>(bytes[at])) || bytes[at] == '#')) {
+      if (bytes[at] == '#') {
+        while (at < bytes.size() && bytes[at] != '\n' && bytes[at] != '\r') ++at;
+      } else {
+        ++at;
+      }
+    }
+    while (at < bytes.size() && std::isdigit(static_cast<unsigned char>(bytes[at]))) ++at;
+  }
+  return std::min(at + 1, bytes.size());
+}
+
 // uint8 [N, C, H, W]: the decoded images.
-torch::Tensor decode_images(const std::vector<std::string>& paths, int64_t channels, int64_t image_size) {
+torch::Tensor decode_images(const std::vector<std::string>& paths, int64_t channels, int64_t image_size,
+                            int64_t max_pixels) {
   const auto n = static_cast<int64_t>(paths.size());
   std::vector<std::string> bytes(paths.size());
   std::vector<Probe> probes(paths.size());
@@ -271,6 +296,25 @@ torch::Tensor decode_images(const std::vector<std::string>& paths, int64_t chann
       if (!stbi_info_from_memory(bytes_of(bytes[i]), static_cast<int>(bytes[i].size()), &p.width, &p.height,
                                  &p.components)) {
         errors[i] = fmt::format("'{}': not an image stb_image can read: {}", paths[i], stb_reason());
+      } else if (p.width <= 0 || p.height <= 0) {
+        // stb_image accepts a PNM header of size 0 (and would hand the resizer an empty image).
+        errors[i] = fmt::format("'{}': the image header gives a size of {}x{} (width x height); an image needs "
+                                "at least one pixel",
+                                paths[i], p.width, p.height);
+      } else if (int64_t{p.width} * p.height > max_pixels) {
+        errors[i] = fmt::format("'{}': the image header gives {}x{} (width x height) = {} pixels, above "
+                                "data.max_image_pixels = {} (a damaged header? raise the limit for images this large)",
+                                paths[i], p.width, p.height, int64_t{p.width} * p.height, max_pixels);
+      } else if (const size_t header = binary_pnm_header_bytes(bytes[i]); header > 0) {
+        const int64_t channel_bytes =
+            stbi_is_16_bit_from_memory(bytes_of(bytes[i]), static_cast<int>(bytes[i].size())) ? 2 : 1;
+        const int64_t pixel_bytes = int64_t{p.width} * p.height * p.components * channel_bytes;
+        const auto held = static_cast<int64_t>(bytes[i].size() - header);
+        if (held < pixel_bytes) {
+          errors[i] = fmt::format("'{}': the file is cut short: its PNM header gives {}x{} with {} channel(s), {} bytes "
+                                  "of pixels, but the file holds {} bytes after the header",
+                                  paths[i], p.width, p.height, p.components, pixel_bytes, held);
+        }
       }
     }
   });
@@ -304,6 +348,11 @@ torch::Tensor decode_images(const std::vector<std::string>& paths, int64_t chann
       std::string().swap(bytes[i]);
       if (pixels == nullptr) {
         errors[i] = fmt::format("'{}': cannot decode the image: {}", paths[i], stb_reason());
+        continue;
+      }
+      if (w <= 0 || h <= 0) {
+        errors[i] = fmt::format("'{}': decoded as {}x{}, an image needs at least one pixel", paths[i], w, h);
+        stbi_image_free(pixels);
         continue;
       }
       uint8_t* dst = base + i * image_bytes;
@@ -371,6 +420,8 @@ torch::Tensor read_cache(const std::string& file, uint64_t key, int64_t n, int64
   if (!fs::is_regular_file(file, ec)) return {};
   std::vector<torch::Tensor> saved;
   try {
+    // A damaged cache is rebuilt: its records' CRCs are checked first, as LibTorch does not.
+    detail::check_zip_archive(file, "image cache");
     torch::load(saved, file);
   } catch (const std::exception&) {
     return {};
@@ -411,14 +462,14 @@ torch::Tensor load_pixels(const std::vector<std::string>& paths, const std::stri
   require(options.image_size >= 0, "image size = {}: must be >= 0 (0: keep the images' size)", options.image_size);
   torch::Tensor pixels;
   if (options.cache.empty()) {
-    pixels = decode_images(paths, options.channels, options.image_size);
+    pixels = decode_images(paths, options.channels, options.image_size, options.max_pixels);
   } else {
     const std::string file = cache_path(options.cache, source, options.channels, options.image_size);
     const uint64_t key = content_key(paths);
     const auto n = static_cast<int64_t>(paths.size());
     pixels = read_cache(file, key, n, options.channels, options.image_size);
     if (!pixels.defined()) {
-      pixels = decode_images(paths, options.channels, options.image_size);
+      pixels = decode_images(paths, options.channels, options.image_size, options.max_pixels);
       write_cache(file, key, pixels);
     }
   }

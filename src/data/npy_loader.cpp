@@ -115,7 +115,9 @@ torch::Tensor read_npy(const std::string& path) {
   require(!header.shape.empty(), "'{}': NPY array is a scalar; expected an array with a sample axis", path);
   const auto dtype = dtype_of(header.descr, path);
   const int64_t count = checked_numel(header.shape, path);
-  const auto bytes = static_cast<uint64_t>(count) * torch::elementSize(dtype);
+  const auto element = static_cast<int64_t>(torch::elementSize(dtype));
+  require(count <= INT64_MAX / element, "'{}': the header's dimensions overflow 64 bits (in bytes)", path);
+  const auto bytes = static_cast<uint64_t>(count * element);
   in.require_available(bytes, "NPY array data");
   auto array = torch::empty(header.shape, dtype);
   in.read_exact(array.data_ptr(), bytes, "NPY array data");

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/zip_check.h"
 #include "winnow/core/error.h"
 #include "winnow/report/files.h"
 
@@ -72,12 +73,19 @@ TrainerState load_checkpoint(const std::string& run_dir, Method& method) {
   require(fs::exists(path), "{}: no checkpoint to resume from (expected {})", run_dir, path);
   auto trainer = read_json(path);
   try {
-    const int format = trainer.at("format").get<int>();
+    // get<int64_t>() converts a JSON float unchecked (undefined beyond int64): integers only.
+    auto integer = [&](const char* key) {
+      const auto& value = trainer.at(key);
+      require(value.is_number_integer(), "{}: malformed checkpoint record: {} = {} is not an integer", path, key,
+              value.dump());
+      return value.get<int64_t>();
+    };
+    const int64_t format = integer("format");
     require(format == kCheckpointFormat, "{}: checkpoint format {} is not supported (this winnow reads {})",
             path, format, kCheckpointFormat);
     TrainerState state;
-    state.epochs_done = trainer.at("epochs_done").get<int64_t>();
-    state.samples_trained = trainer.at("samples_trained").get<int64_t>();
+    state.epochs_done = integer("epochs_done");
+    state.samples_trained = integer("samples_trained");
     state.stopped_early = trainer.at("stopped_early").get<bool>();
     state.metrics = trainer.at("metrics");
     // The measured times come back from timing.json where it covers these epochs (it is
@@ -105,11 +113,18 @@ TrainerState load_checkpoint(const std::string& run_dir, Method& method) {
         (fs::path(checkpoint_dir(run_dir)) / trainer.at("state_file").get<std::string>()).string();
     torch::serialize::InputArchive archive;
     try {
+      // LibTorch reads records without checking their CRCs, and may crash on a damaged one.
+      detail::check_zip_archive(state_path, "state archive");
       archive.load_from(state_path);
       method.load(archive);
     } catch (const c10::Error& e) {
       fail("{}: cannot load into this run's method (does config.toml match the run?): {}", state_path,
            e.what_without_backtrace());
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      // LibTorch's unpickler throws std::out_of_range (and others) on a corrupt archive.
+      fail("{}: cannot load the state archive (a corrupt file?): {}", state_path, e.what());
     }
     return state;
   } catch (const nlohmann::json::exception& e) {

@@ -73,6 +73,8 @@ DataOptions DataOptions::from_config(Config& config) {
       require(o.images.image_size >= 0, "data.image_size = {}: must be >= 0 (0: every image has the same size)",
               o.images.image_size);
       o.images.cache = config.get<std::string>("data.cache", "");
+      o.images.max_pixels = config.get<int64_t>("data.max_image_pixels", o.images.max_pixels);
+      require(o.images.max_pixels > 0, "data.max_image_pixels = {}: must be > 0", o.images.max_pixels);
     } else {
       o.train_labels = config.get<std::string>("data.train_labels", "");
       require(!o.train_labels.empty(), "data.format = \"{}\" needs data.train_labels", o.format);

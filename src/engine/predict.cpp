@@ -59,6 +59,7 @@ int64_t predict_run(const PredictOptions& options) {
       ImageFolderOptions images;
       images.channels = train.inputs.size(1);
       images.image_size = config.get<int64_t>("data.image_size", 0);
+      images.max_pixels = config.get<int64_t>("data.max_image_pixels", images.max_pixels);
       if (holds_images(options.input)) {
         data.inputs = load_image_files(options.input, images, &paths);
       } else {

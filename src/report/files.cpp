@@ -89,7 +89,7 @@ std::string read_text(const std::string& path) {
 nlohmann::ordered_json read_json(const std::string& path) {
   try {
     return nlohmann::ordered_json::parse(read_text(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range: a number beyond a double
     fail("{}: not valid JSON: {}", path, e.what());
   }
 }

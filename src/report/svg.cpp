@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace winnow::svg {
 namespace {
@@ -152,8 +153,10 @@ std::string line_chart(const std::vector<Series>& series, const Axes& axes, cons
       y_lo = std::min(y_lo, s.y[i]), y_hi = std::max(y_hi, s.y[i]);
     }
   }
-  const auto [x0, x1] = range(axes.x_min, axes.x_max, x_lo, x_hi);
-  const auto [y0, y1] = range(axes.y_min, axes.y_max, y_lo, y_hi);
+  // Plain variables, not structured bindings: lambdas may capture those only from C++20 (clang).
+  double x0, x1, y0, y1;
+  std::tie(x0, x1) = range(axes.x_min, axes.x_max, x_lo, x_hi);
+  std::tie(y0, y1) = range(axes.y_min, axes.y_max, y_lo, y_hi);
   auto px = [&](double x) { return f.left + f.plot_width() * (x - x0) / (x1 - x0); };
   auto py = [&](double y) { return f.top + f.plot_height() - f.plot_height() * (y - y0) / (y1 - y0); };
 

@@ -61,6 +61,9 @@ struct ImageFolderOptions {
   int64_t image_size = 0;  // N: every image resized to N x N (bilinear); 0: all the same size
   int64_t num_classes = 0; // integer labels: 0 means max label + 1; class names: must agree
   std::string cache;       // a folder for the decoded pixels, keyed by the files' sizes and mtimes
+  // Largest width x height an image header may give: a damaged header (or a decompression bomb)
+  // would otherwise make the decoder allocate gigabytes. Pillow's limit (2 x MAX_IMAGE_PIXELS).
+  int64_t max_pixels = 178956970;
 };
 Dataset load_image_folder(const std::string& path, const ImageFolderOptions& options = {},
                           std::vector<std::string>* paths = nullptr);
